@@ -1,0 +1,33 @@
+"""Heuristics on the KV-cache model. :func:`run` is the one entry point that times a
+heuristic, validates its schedule and returns a :class:`kvsched.result.Result`."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Dict
+
+from kvsched.instance import Instance
+from kvsched.result import Result, finish
+
+from .baselines import fcfs, mcsf
+
+HEURISTICS: Dict[str, Callable] = {
+    "fcfs": fcfs,
+    "mcsf": mcsf,
+}
+
+
+def register(name: str, fn: Callable) -> None:
+    """Add a heuristic ``fn(instance, **params) -> Schedule`` under ``name``."""
+    HEURISTICS[name] = fn
+
+
+def run(name: str, instance: Instance, **params) -> Result:
+    """Run heuristic ``name``; the schedule is validated before the result is returned."""
+    if name not in HEURISTICS:
+        raise KeyError(f"unknown heuristic {name!r}; known: {sorted(HEURISTICS)}")
+    t0 = time.perf_counter()
+    schedule = HEURISTICS[name](instance, **params)
+    wall = time.perf_counter() - t0
+    res = Result(solver=name, status="feasible", schedule=schedule, wall_time=wall, params=dict(params))
+    return finish(res, instance)

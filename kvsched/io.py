@@ -1,0 +1,69 @@
+"""JSON files for instances and schedules (SPEC section 1, "Files")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .instance import Instance, InstanceError
+from .schedule import Schedule, ScheduleError
+
+
+def instance_from_dict(data) -> Instance:
+    if not isinstance(data, dict):
+        raise InstanceError("instance file must hold a JSON object with fields 'M' and 'requests'")
+    if "M" not in data:
+        raise InstanceError("field 'M' is missing")
+    if "requests" not in data:
+        raise InstanceError("field 'requests' is missing")
+    if not isinstance(data["requests"], list):
+        raise InstanceError("field 'requests' must be a list")
+    return Instance.from_requests(data["M"], data["requests"], name=str(data.get("name", "")))
+
+
+def read_instance(path) -> Instance:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InstanceError(f"cannot read instance file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InstanceError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    inst = instance_from_dict(data)
+    if not inst.name:
+        object.__setattr__(inst, "name", path.stem)
+    return inst
+
+
+def write_instance(instance: Instance, path) -> None:
+    Path(path).write_text(json.dumps(instance.to_dict(), indent=1) + "\n")
+
+
+def schedule_from_dict(data, instance: Instance) -> Schedule:
+    if not isinstance(data, dict) or ("starts" not in data and "runs" not in data):
+        raise ScheduleError("schedule file must hold a JSON object with field 'starts' or 'runs'")
+    if "runs" in data and data["runs"] is not None:
+        runs = data["runs"]
+        if not isinstance(runs, list) or len(runs) != instance.n:
+            raise ScheduleError(f"field 'runs': expected a list of {instance.n} run lists")
+        return Schedule(tuple(tuple(tuple(r) for r in rs) for rs in runs))
+    starts = data["starts"]
+    if not isinstance(starts, list):
+        raise ScheduleError("field 'starts' must be a list")
+    return Schedule.from_starts(instance, starts)
+
+
+def read_schedule(path, instance: Instance) -> Schedule:
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ScheduleError(f"cannot read schedule file {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ScheduleError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    return schedule_from_dict(data, instance)
+
+
+def write_schedule(schedule: Schedule, path) -> None:
+    Path(path).write_text(json.dumps(schedule.to_dict()) + "\n")
