@@ -1,0 +1,37 @@
+"""The ``kvsched`` command line. Every module in this package that defines a list
+``COMMANDS`` of click commands contributes them to the main group, so each feature keeps
+its commands beside nothing else. Bad input ends in one error line, no traceback."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+
+from ._common import handle_errors
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kvsched")
+def cli():
+    """Scheduling LLM inference under a KV-cache memory limit: exact models, heuristics,
+    online policies, theory and experiments."""
+
+
+for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    if _mod.startswith("_"):
+        continue
+    for _cmd in getattr(importlib.import_module(f"{__name__}.{_mod}"), "COMMANDS", []):
+        cli.add_command(_cmd)
+
+
+def main(argv=None):
+    """Console-script entry point."""
+    with handle_errors():
+        cli.main(args=argv, prog_name="kvsched", standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

@@ -1,0 +1,33 @@
+"""Where things live: the repository's results folder and the optional shared traces.
+
+The traces in ``../shared/data`` (beside the repository) are never copied into the
+repository; ``KVSCHED_DATA`` may point elsewhere. Code that uses them must work, or skip,
+when they are absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPO_ROOT / "results"
+
+
+def shared_data_dir() -> Optional[Path]:
+    env = os.environ.get("KVSCHED_DATA")
+    cands = [Path(env)] if env else []
+    cands.append(REPO_ROOT.parent / "shared" / "data")
+    for c in cands:
+        if c.is_dir():
+            return c
+    return None
+
+
+def shared_trace(filename: str) -> Optional[Path]:
+    d = shared_data_dir()
+    if d is None:
+        return None
+    p = d / filename
+    return p if p.is_file() else None
