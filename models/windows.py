@@ -1,0 +1,30 @@
+"""Start windows from an upper bound (SPEC section 2, "Exact").
+
+In any schedule of value ``<= UB`` every request has latency ``C_j - a_j >= o_j``, so
+``C_i - a_i <= UB - sum_{j != i} o_j``, i.e. ``p_i - a_i <= UB - sum_j o_j``. The window of
+request i is ``[a_i, a_i + UB - sum_j o_j]``; with ``cut=False`` a looser horizon is used
+(every request could wait for all others to finish one at a time: ``sum_j o_j``).
+"""
+
+from __future__ import annotations
+
+from kvsched.instance import Instance
+
+
+def start_windows(instance: Instance, ub: int | None, cut: bool = True) -> list:
+    """``[(earliest, latest)]`` start rounds per request."""
+    total = sum(instance.outputs)
+    if cut:
+        if ub is None:
+            raise ValueError("a window cut needs an upper bound")
+        slack = ub - total
+        if slack < 0:
+            raise ValueError(f"upper bound {ub} is below sum of outputs {total}")
+    else:
+        slack = max(instance.arrivals) - min(instance.arrivals) + total
+    return [(a, a + slack) for a in instance.arrivals]
+
+
+def horizon(instance: Instance, windows: list) -> int:
+    """Last round any request can hold memory."""
+    return max(hi + o for (_, hi), o in zip(windows, instance.outputs))
