@@ -31,3 +31,13 @@ def run(name: str, instance: Instance, **params) -> Result:
     wall = time.perf_counter() - t0
     res = Result(solver=name, status="feasible", schedule=schedule, wall_time=wall, params=dict(params))
     return finish(res, instance)
+
+
+#: heuristics run to get the upper bound / warm start of the exact models
+WARM_START = ("mcsf", "fcfs")
+
+
+def best_of(instance: Instance, names=WARM_START) -> Result:
+    """The best validated schedule among the named heuristics (ties: first name)."""
+    results = [run(name, instance) for name in names]
+    return min(results, key=lambda r: r.objective)
