@@ -1,0 +1,117 @@
+"""``kvsched solve``, ``kvsched certify`` and ``kvsched validate``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kvsched.io import read_schedule
+from kvsched.schedule import ScheduleError
+from kvsched.validator import validate
+
+from ._common import emit_json, json_option, load_instance
+
+
+def _line(res) -> str:
+    g = "-" if res.gap is None else f"{res.gap:.4f}"
+    return (f"{res.solver}: status {res.status}  objective {res.objective}  bound {res.bound}  "
+            f"gap {g}  ({res.wall_time:.2f} s){'  ' + res.message if res.message else ''}")
+
+
+@click.command("solve")
+@click.argument("instance_path", metavar="INSTANCE.json", type=click.Path(dir_okay=False))
+@click.option("--solver", type=click.Choice(["milp", "cpsat", "brute", "lp"]), required=True)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="solver time limit in seconds (a hard kill follows after a grace period)")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="threads / workers")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--no-window-cut", is_flag=True, help="do not cut start windows with the heuristic UB")
+@click.option("--no-hard-limit", is_flag=True, help="solve in this process (soft limit only)")
+@json_option
+def solve_cmd(instance_path, solver, time_limit, threads, seed, no_window_cut, no_hard_limit, as_json):
+    """Solve INSTANCE.json exactly (or bound it: --solver lp). The schedule is validated."""
+    import models
+
+    inst = load_instance(instance_path)
+    params = {"time_limit": time_limit}
+    if solver != "brute":
+        params.update(threads=threads, seed=seed, window_cut=not no_window_cut)
+    if solver == "brute" and inst.n > 7:
+        raise click.ClickException(f"field 'requests': brute handles n <= 7, instance has n = {inst.n}")
+    res = models.solve(solver, inst, hard_limit=not no_hard_limit, **params)
+    click.echo(_line(res))
+    if as_json:
+        emit_json(res.to_json())
+    if res.status == "error":
+        sys.exit(1)
+
+
+@click.command("certify")
+@click.argument("instance_path", metavar="INSTANCE.json", type=click.Path(dir_okay=False))
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="time limit of each exact solver")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--all-solvers", is_flag=True, help="run every exact solver even once optimality is proven")
+@click.option("--out", type=click.Path(dir_okay=False), help="write the certificate JSON here")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="draw the best schedule (PNG)")
+@json_option
+def certify_cmd(instance_path, time_limit, threads, seed, all_solvers, out, plot_path, as_json):
+    """Certify INSTANCE.json: best validated schedule, best proven bound, checked gap."""
+    from kvsched.certify import certify
+
+    inst = load_instance(instance_path)
+    cert = certify(inst, time_limit=time_limit, threads=threads, seed=seed, run_all=all_solvers)
+    for r in cert.records:
+        click.echo("  " + _line(r))
+    g = cert.gap
+    click.echo(f"{cert.status.upper()}: objective {cert.objective} (by {cert.best_solver}), "
+               f"bound {cert.bound} (by {cert.bound_solver}), gap {g:.4f}")
+    payload = cert.to_json()
+    if out:
+        Path(out).write_text(json.dumps(payload, indent=1) + "\n")
+        click.echo(f"certificate written to {out}")
+    if plot_path:
+        from kvsched.plot import plot_schedule
+
+        plot_schedule(inst, cert.schedule, plot_path, title=f"{inst.name}: {cert.best_solver}")
+    if as_json:
+        emit_json(payload)
+
+
+@click.command("validate")
+@click.argument("instance_path", metavar="INSTANCE.json", type=click.Path(dir_okay=False))
+@click.argument("schedule_path", metavar="SCHEDULE.json", type=click.Path(dir_okay=False))
+@json_option
+def validate_cmd(instance_path, schedule_path, as_json):
+    """Check SCHEDULE.json against INSTANCE.json with the true lengths (exit 1 if infeasible)."""
+    inst = load_instance(instance_path)
+    try:
+        sched = read_schedule(schedule_path, inst)
+    except ScheduleError as exc:
+        raise click.ClickException(str(exc)) from None
+    rep = validate(inst, sched)
+    if rep.feasible:
+        click.echo(f"feasible: TEL {rep.tel}  TCT {rep.tct}  avg latency {rep.avg_latency:.3f}  "
+                   f"makespan {rep.makespan}  peak memory {rep.peak_memory}/{inst.M}  "
+                   f"cancelled runs {rep.cancelled_runs}")
+    else:
+        click.echo(f"infeasible: {rep.message}")
+    if as_json:
+        emit_json({
+            "feasible": rep.feasible, "objective": rep.tel if rep.feasible else None, "tct": rep.tct, "tel": rep.tel,
+            "avg_latency": rep.avg_latency, "makespan": rep.makespan, "peak_memory": rep.peak_memory,
+            "cancelled_runs": rep.cancelled_runs, "wasted_tokens": rep.wasted_tokens,
+            "message": rep.message,
+            "violation": None if rep.violation is None else {
+                "round": rep.violation.round, "memory": rep.violation.memory,
+                "requests": list(rep.violation.holders)},
+        })
+    if not rep.feasible:
+        sys.exit(1)
+
+
+COMMANDS = [solve_cmd, certify_cmd, validate_cmd]
