@@ -1,0 +1,219 @@
+"""CP-SAT model of the KV-cache TEL problem (OR-Tools), built like PyJobShop: one small
+function per group of variables and constraints, then the objective.
+
+Conventions. ``p_i`` is the start round of request i; it holds ``s_i + k`` tokens in round
+``p_i + k`` for ``k = 1..o_i``. Round ``tau`` is the time interval ``[tau - 1, tau)``, so
+the memory of every round is one cumulative of capacity ``M``:
+
+- ``"unit"``: one fixed-size interval ``[p_i + k - 1, p_i + k)`` with demand ``s_i + k`` per
+  (request, age k);
+- ``"staircase"``: a base interval ``[p_i, p_i + o_i)`` with demand ``s_i + 1`` and nested
+  intervals ``[p_i + k - 1, p_i + o_i)`` with demand 1 for ``k = 2..o_i``.
+
+Start windows are cut to ``[a_i, a_i + UB - sum_j o_j]`` (``models.windows``) from the best
+heuristic schedule, which is also the solution hint. ortools is imported only when a model
+is built.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from kvsched.bounds import lower_bound
+from kvsched.instance import Instance
+from kvsched.result import Result, checked, finish
+from kvsched.schedule import Schedule
+
+from .windows import start_windows
+
+FORMULATIONS = ("unit", "staircase")
+
+
+# ----------------------------------------------------------------------------- variables
+def start_variables(model, windows: list) -> list:
+    """Start round ``p_i`` in its window."""
+    return [model.NewIntVar(lo, hi, f"p{i}") for i, (lo, hi) in enumerate(windows)]
+
+
+# ----------------------------------------------------------------------------- constraints
+def unit_intervals(model, instance: Instance, starts: list):
+    """One unit interval per (request, age k) with demand ``s_i + k``."""
+    intervals, demands = [], []
+    for i, (p, s, o) in enumerate(zip(starts, instance.prompts, instance.outputs)):
+        for k in range(1, o + 1):
+            intervals.append(model.NewFixedSizeIntervalVar(p + (k - 1), 1, f"u{i}_{k}"))
+            demands.append(s + k)
+    return intervals, demands
+
+
+def staircase_intervals(model, instance: Instance, starts: list):
+    """A base interval over the whole run (demand ``s_i + 1``) plus one nested interval per
+    later age k (demand 1) ending with the run."""
+    intervals, demands = [], []
+    for i, (p, s, o) in enumerate(zip(starts, instance.prompts, instance.outputs)):
+        intervals.append(model.NewFixedSizeIntervalVar(p, o, f"b{i}"))
+        demands.append(s + 1)
+        for k in range(2, o + 1):
+            intervals.append(model.NewFixedSizeIntervalVar(p + (k - 1), o - k + 1, f"n{i}_{k}"))
+            demands.append(1)
+    return intervals, demands
+
+
+def add_memory(model, instance: Instance, starts: list, formulation: str) -> None:
+    """Every round holds at most ``M`` tokens."""
+    build = {"unit": unit_intervals, "staircase": staircase_intervals}[formulation]
+    intervals, demands = build(model, instance, starts)
+    model.AddCumulative(intervals, demands, instance.M)
+
+
+def identical_classes(instance: Instance) -> list:
+    """Index lists of requests with equal ``(s, o, a)`` (interchangeable), in index order."""
+    classes = defaultdict(list)
+    for i, key in enumerate(zip(instance.prompts, instance.outputs, instance.arrivals)):
+        classes[key].append(i)
+    return [idx for idx in classes.values() if len(idx) > 1]
+
+
+def add_symmetry_breaking(model, instance: Instance, starts: list) -> None:
+    """Interchangeable requests start in index order: ``p_i <= p_j`` for ``i < j``."""
+    for idx in identical_classes(instance):
+        for i, j in zip(idx, idx[1:]):
+            model.Add(starts[i] <= starts[j])
+
+
+def core_families(instance: Instance) -> list:
+    """The "core" inequalities as ``(members, h, k)``: at every round at most k of
+    ``members`` (requests with ``o_j >= o*``) have age greater than h, where
+    ``h = floor((M - s_min - o*) / k) - s_min`` and ``s_min`` is their least prompt.
+    Proof: if k + 1 of them are that old at round tau, let i be the first of them to
+    complete; at ``C_i`` it holds ``>= s_min + o*`` and the other k hold ``>= s_min + h + 1``
+    each, which exceeds M (for h < 0 the same holds with h = 0: at most k of them run).
+    Only families with more than k possible holders (``o_j > h``) are returned."""
+    M, s, o = instance.M, instance.prompts, instance.outputs
+    families = []
+    for o_star in sorted(set(o)):
+        members = [j for j in range(instance.n) if o[j] >= o_star]
+        s_min = min(s[j] for j in members)
+        for k in range(1, len(members)):
+            h = max(0, (M - s_min - o_star) // k - s_min)
+            holders = [j for j in members if o[j] > h]
+            if len(holders) > k:
+                families.append((tuple(holders), h, k))
+            if h == 0:  # "at most k running"; larger k is implied
+                break
+    return families
+
+
+def add_core_cuts(model, instance: Instance, starts: list) -> None:
+    """Each core family as a cumulative of capacity k (NoOverlap for k = 1) over the
+    intervals ``[p_j + h, p_j + o_j)`` (rounds where j is older than h)."""
+    for members, h, k in core_families(instance):
+        ivs = [model.NewFixedSizeIntervalVar(starts[j] + h, instance.outputs[j] - h, f"c{j}_{h}_{k}")
+               for j in members]
+        if k == 1:
+            model.AddNoOverlap(ivs)
+        else:
+            model.AddCumulative(ivs, [1] * len(ivs), k)
+
+
+# ----------------------------------------------------------------------------- objective
+def set_objective(model, instance: Instance, starts: list, lb: int, ub: int) -> None:
+    """Minimise TEL ``= sum_i (p_i + o_i - a_i)``, known to lie in ``[lb, ub]``."""
+    const = sum(instance.outputs) - sum(instance.arrivals)
+    total = sum(starts) + const
+    model.Add(total >= lb)
+    model.Add(total <= ub)
+    model.Minimize(total)
+
+
+def add_hint(model, instance: Instance, starts: list, schedule: Schedule, symmetry: bool) -> None:
+    """Hint the heuristic starts; within each class of interchangeable requests they are
+    sorted so the hint also satisfies the symmetry breaking."""
+    hint = list(schedule.starts)
+    if symmetry:
+        for idx in identical_classes(instance):
+            for i, p in zip(idx, sorted(hint[i] for i in idx)):
+                hint[i] = p
+    for var, p in zip(starts, hint):
+        model.AddHint(var, p)
+
+
+def build_model(instance: Instance, windows: list, formulation: str, symmetry: bool, core: bool,
+                lb: int, ub: int):
+    """The CP-SAT model and its start variables."""
+    from ortools.sat.python import cp_model
+
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"unknown formulation {formulation!r}; known: {list(FORMULATIONS)}")
+    model = cp_model.CpModel()
+    starts = start_variables(model, windows)
+    add_memory(model, instance, starts, formulation)
+    if symmetry:
+        add_symmetry_breaking(model, instance, starts)
+    if core:
+        add_core_cuts(model, instance, starts)
+    set_objective(model, instance, starts, lb, ub)
+    return model, starts
+
+
+# ----------------------------------------------------------------------------- solve
+def warm_start(instance: Instance, ub_schedule: Schedule | None) -> Schedule:
+    """The upper-bound schedule as one run per request (dropping cancelled runs only frees
+    memory), from ``ub_schedule`` or the best heuristic."""
+    if ub_schedule is None:
+        from heuristics import best_of
+
+        ub_schedule = best_of(instance).schedule
+    return Schedule.from_starts(instance, ub_schedule.starts)
+
+
+def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, seed: int = 0,
+                ub_schedule: Schedule | None = None, window_cut: bool = True,
+                formulation: str = "unit", symmetry: bool = True, core: bool = False,
+                **opts) -> Result:
+    """Solve with CP-SAT; the incumbent is the better of the warm start and CP-SAT's solution,
+    the bound the better of CP-SAT's and :func:`kvsched.bounds.lower_bound`. ``opts`` are
+    extra CP-SAT parameters (e.g. ``linearization_level=2``)."""
+    import ortools
+    from ortools.sat.python import cp_model
+
+    t0 = time.perf_counter()
+    hint = warm_start(instance, ub_schedule)
+    ub = checked(instance, hint).tel
+    lb = lower_bound(instance)
+    windows = start_windows(instance, ub, cut=window_cut)
+    model, starts = build_model(instance, windows, formulation, symmetry, core, lb, ub)
+    add_hint(model, instance, starts, hint, symmetry)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = threads
+    solver.parameters.random_seed = seed
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.perf_counter() - t0))
+    solver.parameters.log_search_progress = False
+    for key, value in opts.items():
+        setattr(solver.parameters, key, value)
+    code = solver.Solve(model)
+    name = solver.StatusName(code)
+
+    result = Result(
+        solver="cpsat", status="time-limit", objective=ub, bound=float(lb), schedule=hint,
+        solver_version=f"ortools {ortools.__version__}", threads=threads, seed=seed,
+        params={"time_limit": time_limit, "window_cut": window_cut, "formulation": formulation,
+                "symmetry": symmetry, "core": core, **opts},
+        solver_status=name,
+    )
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = Schedule.from_starts(instance, [solver.Value(p) for p in starts])
+        if checked(instance, found).tel < ub:
+            result.schedule = found
+        result.bound = max(float(lb), float(solver.BestObjectiveBound()))
+        if code == cp_model.OPTIMAL:
+            result.status = "optimal"
+    elif code == cp_model.UNKNOWN:
+        result.bound = max(float(lb), float(solver.BestObjectiveBound()))
+    else:  # INFEASIBLE contradicts the feasible warm start inside the windows; MODEL_INVALID
+        result.status = "error"
+        result.message = f"CP-SAT returned {name} although the warm start is feasible in the windows"
+    result.wall_time = time.perf_counter() - t0
+    return finish(result, instance)
