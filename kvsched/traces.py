@@ -170,7 +170,7 @@ def load_trace(path_or_preset: Union[str, Path], M: int, n: Optional[int] = None
         raise TraceError(f"n must be >= 1, got {n}")
     path, preset = resolve(path_or_preset)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        df = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise TraceError(f"cannot read trace {path}: {exc}") from None
     df.columns = [str(c).strip() for c in df.columns]
@@ -231,22 +231,27 @@ def _roles(df: pd.DataFrame, columns: Optional[Mapping[str, str]], path: Path) -
                      "mapping, e.g. columns={'prompt': ..., 'output': ..., 'arrival': ...}")
 
 
+def _numbers(col: pd.Series) -> np.ndarray:
+    """Column -> float array, NaN where missing or not a number."""
+    if pd.api.types.is_numeric_dtype(col):
+        return col.to_numpy(dtype=float)
+    return pd.to_numeric(col.astype(str).str.strip(), errors="coerce").to_numpy(dtype=float)
+
+
 def _lengths(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(int64 values with 0 where bad, bad mask): bad = missing, not an integer, or <= 0."""
-    x = pd.to_numeric(col.str.strip(), errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(x) | (x != np.floor(x)) | (x < 1)
+    x = _numbers(col)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(x) | (x != np.floor(x)) | (x < 1)
     return np.where(bad, 0, x).astype(np.int64), bad
 
 
 def _seconds(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Arrival column -> (seconds as float, bad mask). Numbers are seconds; else timestamps."""
-    txt = col.str.strip()
-    x = pd.to_numeric(txt, errors="coerce")
-    if x.notna().sum() >= (txt != "").sum():
-        secs = x.to_numpy(dtype=float)
-    else:
-        ts = pd.to_datetime(txt, format="ISO8601", errors="coerce")
-        secs = ((ts - ts.min()).dt.total_seconds()).to_numpy(dtype=float)
+    secs = _numbers(col)
+    if not pd.api.types.is_numeric_dtype(col) and np.isnan(secs).all():
+        ts = pd.to_datetime(col.astype(str).str.strip(), format="ISO8601", errors="coerce")
+        secs = (ts - ts.min()).dt.total_seconds().to_numpy(dtype=float)
     bad = ~np.isfinite(secs)
     return np.where(bad, 0.0, secs), bad
 
@@ -258,15 +263,21 @@ def _raise_first(path, roles, df, invalid, bad_s, bad_o, s, o, too_long, M) -> N
         role = "prompt" if bad_s[r] else "output" if bad_o[r] else "arrival"
         col = roles[role]
         value = df[col].iat[r]
-        why = "is missing" if value.strip() == "" else f"= {value!r} is not a positive integer"
+        why = "is missing" if pd.isna(value) else f"= {_show(value)} is not a positive integer"
         if role == "arrival":
-            why = f"= {value!r} is not a time"
+            why = "is missing" if pd.isna(value) else f"= {_show(value)} is not a time"
         raise TraceError(f"{path.name}: row {r} (file line {r + 2}), column '{col}' ({role}) {why}; "
                          f"{int(invalid.sum())} such rows in the file{hint}")
     if too_long.any():
         r = int(np.flatnonzero(too_long)[0])
         raise TraceError(f"{path.name}: row {r} (file line {r + 2}): prompt + output = {s[r]} + {o[r]} = "
                          f"{s[r] + o[r]} exceeds M = {M}; {int(too_long.sum())} such rows in the file{hint}")
+
+
+def _show(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def presets_table() -> str:
