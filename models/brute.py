@@ -109,7 +109,7 @@ class _Search:
     def round(self, t: int, waiting: list, cost: int) -> None:
         """Choose the requests that start at round t, then continue at t + 1."""
         self.nodes += 1
-        if self.deadline is not None and self.nodes % 2048 == 0 and time.perf_counter() > self.deadline:
+        if self.deadline is not None and self.nodes % 256 == 0 and time.perf_counter() > self.deadline:
             raise _TimeUp
         if not waiting:
             if cost < self.best:
