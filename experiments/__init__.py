@@ -1,0 +1,21 @@
+"""Experiments: declarative specs (:mod:`experiments.spec`) run by :mod:`experiments.runner`.
+
+:data:`REGISTRY` maps an experiment name (as given to ``kvsched experiment NAME``) to the
+module that defines it as ``EXPERIMENT``; a new experiment registers itself with one entry.
+Modules are imported only when their experiment is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+REGISTRY = {
+    "demo-baselines": "experiments.demo_baselines",
+}
+
+
+def get(name: str):
+    """The :class:`~experiments.spec.Experiment` registered under ``name``."""
+    if name not in REGISTRY:
+        raise KeyError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    return importlib.import_module(REGISTRY[name]).EXPERIMENT

@@ -1,0 +1,112 @@
+"""The files of one experiment run: tidy CSV, Markdown summary, PNG plots, run metadata.
+
+The default summary groups rows by (family, n, algorithm label) in plan order and reports
+the mean incumbent, mean bound, mean incumbent / bound, worst gap, how many rows were proven
+optimal, errors and mean wall time; the default plot draws the mean incumbent / bound and
+the mean wall time against n. An experiment may supply its own ``summarize`` and ``plot``.
+Figures use matplotlib's ``Figure`` directly (Agg canvas, no pyplot state).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .runner import csv_text, write_json_atomic, write_text_atomic
+from .spec import Experiment
+
+
+def write_outputs(experiment: Experiment, rows: list, outdir: Path, meta: dict) -> list:
+    """Write ``results.csv``, ``summary.md``, the plots and ``run.json``; return the paths."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    text = csv_text(rows)
+    write_text_atomic(outdir / "results.csv", text)
+    df = pd.read_csv(io.StringIO(text))
+    table = (experiment.summarize or default_summary)(df)
+    write_text_atomic(outdir / "summary.md", markdown_report(meta, table))
+    plots = list((experiment.plot or default_plot)(df, outdir))
+    write_json_atomic(outdir / "run.json", meta)
+    return [outdir / "results.csv", outdir / "summary.md", *plots, outdir / "run.json"]
+
+
+def default_summary(df: pd.DataFrame) -> pd.DataFrame:
+    ok = df["status"] != "error"
+    d = df.assign(ratio=np.where(ok, df["incumbent"] / df["bound"], np.nan),
+                  optimal=df["status"] == "optimal", error=~ok)
+    g = d.groupby(["family", "n", "label"], sort=False)
+    return pd.DataFrame({
+        "instances": g.size(),
+        "mean incumbent": g["incumbent"].mean(),
+        "mean bound": g["bound"].mean(),
+        "mean incumbent/bound": g["ratio"].mean(),
+        "max gap": g["gap"].max(),
+        "optimal": g["optimal"].sum(),
+        "errors": g["error"].sum(),
+        "mean wall time (s)": g["wall_time"].mean(),
+    }).reset_index()
+
+
+def default_plot(df: pd.DataFrame, outdir: Path) -> list:
+    table = default_summary(df)
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    ax_ratio, ax_time = fig.subplots(1, 2)
+    several = table["family"].nunique() > 1
+    for (family, label), part in table.groupby(["family", "label"], sort=False):
+        name = f"{family}: {label}" if several else label
+        ax_ratio.plot(part["n"], part["mean incumbent/bound"], marker="o", label=name)
+        ax_time.plot(part["n"], part["mean wall time (s)"], marker="o", label=name)
+    ax_ratio.set(xlabel="n (requests)", ylabel="mean incumbent / bound", title="quality against the bound")
+    ax_time.set(xlabel="n (requests)", ylabel="mean wall time (s)", title="wall time", yscale="log")
+    for ax in (ax_ratio, ax_time):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    path = Path(outdir) / "summary.png"
+    fig.savefig(path, dpi=110)
+    return [path]
+
+
+def markdown_report(meta: dict, table: pd.DataFrame) -> str:
+    lines = [
+        f"# {meta['experiment']} ({meta['mode']} mode)",
+        "",
+        meta.get("description", ""),
+        "",
+        f"- command: `{meta['command']}`",
+        f"- date (UTC): {meta['date_utc']}; git commit: {meta.get('git_commit') or 'unknown'}",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
+        f"- solver limits: {json.dumps(meta['limits'], sort_keys=True)}",
+        f"- tasks: {meta['tasks']} ({meta['cached']} from the cache, {meta['computed']} computed, "
+        f"{meta['errors']} errors); wall time {meta['wall_time']:.1f} s",
+        "",
+        markdown_table(table),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    rule = "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else "---" for c in df.columns) + "|"
+    body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        if float(v).is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return f"{v:.1f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return str(v)
