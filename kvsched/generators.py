@@ -116,9 +116,10 @@ def partition(n: Optional[int], seed: int = 0, M: int = 40) -> Instance:
     n = _need_n("partition", n, 3)
     if n % 3:
         raise GeneratorError(f"family 'partition': n must be a multiple of 3 (n = 3m), got {n}")
-    lo, hi = M // 4 + 1, (M + 1) // 2 - 1  # integers strictly inside (M/4, M/2)
+    lo, hi = max(2, M // 4 + 1), (M + 1) // 2 - 1  # integers strictly inside (M/4, M/2), s_i >= 1
     if hi < lo or not 3 * lo <= M <= 3 * hi:
-        raise GeneratorError(f"family 'partition': M = {M} admits no triple strictly inside (M/4, M/2); use M >= 12")
+        raise GeneratorError(f"family 'partition': M = {M} admits no triple of integers >= 2 strictly inside"
+                             " (M/4, M/2) summing to M")
     rng = np.random.default_rng(seed)
     m = n // 3
     w = []
