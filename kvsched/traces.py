@@ -206,6 +206,7 @@ def load_trace(path_or_preset: Union[str, Path], M: int, n: Optional[int] = None
     label = preset.name if preset else path.stem
     if name is None:
         name = label if n is None else f"{label}-n{n}-{sample}" + (f"-seed{seed}" if sample == "random" else "")
+        name += f"-rps{rounds_per_second:g}" if use_arrival else ""
     inst = Instance(M, tuple(s[keep].tolist()), tuple(o[keep].tolist()), arrivals, name=name)
     unit = preset.unit if preset else (_WORDS if roles["prompt"] == FORMATS["lmsys"]["prompt"]
                                         else "as in the file (unknown unit)")

@@ -109,6 +109,11 @@ def test_azure_format_crlf_timestamps(tmp_path):
     inst = load_trace(p, M=100, rounds_per_second=2).instance
     assert inst.arrivals == (0, 1, 5)  # floor(2 * (0, 0.75, 2.5))
     assert load_trace(p, M=100).instance.arrivals == (0, 0, 0)  # default: all at round 0
+    assert load_trace(p, M=100, rounds_per_second=2).instance.name == "az-rps2"
+    p.write_bytes(b"TIMESTAMP,ContextTokens,GeneratedTokens\r\n2023-11-16 18:15:46.5000000,10,2\r\nyesterday,20,3")
+    assert load_trace(p, M=100).instance.n == 2  # arrivals unused: the timestamp is not checked
+    with pytest.raises(TraceError, match=r"row 1 \(file line 3\), column 'TIMESTAMP' \(arrival\) = 'yesterday' is not a time"):
+        load_trace(p, M=100, rounds_per_second=2)
 
 
 def test_explicit_column_mapping(tmp_path):
