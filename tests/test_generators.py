@@ -138,6 +138,17 @@ def test_sf_lower_bound_family():
         generate("sf-lower-bound", 50, 0, M=16)
 
 
+def test_sf_lower_bound_ratio_matches_spec_reference():
+    """SPEC section 3: under section 1's model SF / (type 2 first) is only 1.10 at M = 100."""
+    from heuristics.engine import admission_schedule
+
+    inst = generate("sf-lower-bound", None, 0, M=100)
+    sf = validate(inst, admission_schedule(inst, lambda i: (inst.outputs[i], i)))
+    type2_first = validate(inst, admission_schedule(inst, lambda i: (-inst.outputs[i], i)))
+    assert sf.feasible and type2_first.feasible
+    assert round(sf.tct / type2_first.tct, 2) == 1.10
+
+
 def test_tiny_family_fits_the_oracle():
     for seed in range(30):
         inst = generate("tiny", None, seed)
