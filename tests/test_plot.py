@@ -1,0 +1,68 @@
+"""Schedule pictures: PNG files, cancelled runs visibly cut, memory profile against M, CLI."""
+
+import numpy as np
+
+import heuristics
+from kvsched import Instance, Schedule
+from kvsched.plot import plot_schedule, schedule_figure
+from kvsched.validator import memory_profile
+
+from conftest import run_cli
+
+PNG = b"\x89PNG\r\n\x1a\n"
+# request 1 is cut after round 2 and restarted at 3; request 2 arrives at 1 (hand-checked feasible:
+# memory by round 1..7 is 7, 9, 5, 6, 8, 6, 7 <= M = 10)
+CUT_INST = Instance(10, (2, 3, 1), (3, 4, 2), (0, 0, 1))
+CUT_SCHED = Schedule((((0, 3),), ((0, 2), (3, 7)), ((3, 5),)))
+
+
+def test_png_written_for_a_schedule_with_a_cancelled_run(tmp_path):
+    path = plot_schedule(CUT_INST, CUT_SCHED, tmp_path / "cut.png")
+    data = path.read_bytes()
+    assert data[:8] == PNG and len(data) > 10_000
+
+
+def test_figure_marks_the_cut_and_draws_the_validator_profile():
+    fig = schedule_figure(CUT_INST, CUT_SCHED)
+    gantt, mem_ax = fig.axes
+    cuts = [line for line in gantt.lines if line.get_marker() == "x"]
+    assert len(cuts) == 1 and list(cuts[0].get_xdata()) == [2] and list(cuts[0].get_ydata()) == [1]
+    hatched = [p for p in gantt.patches if p.get_hatch() == "///"]
+    assert [(p.get_x(), p.get_width()) for p in hatched] == [(0, 2)]  # the cut run covers rounds 1..2
+    assert sorted(p.get_width() for p in gantt.patches if not p.get_hatch()) == [2, 3, 4]
+    profile = mem_ax.patches[0].get_data().values
+    assert list(profile) == [7, 9, 5, 6, 8, 6, 7] == list(memory_profile(CUT_INST, CUT_SCHED)[1:])
+    assert any(list(line.get_ydata()) == [10, 10] for line in mem_ax.lines)  # the limit M
+    assert "TEL = 14" in fig.get_suptitle() and "cancelled runs 1" in fig.get_suptitle()
+
+
+def test_infeasible_schedule_is_drawn_with_the_overflow_in_the_title(tmp_path):
+    inst = Instance(10, (7, 1), (3, 4))  # SPEC worked check: B started at 1 overflows in round 2
+    sched = Schedule.from_starts(inst, [0, 1])
+    fig = schedule_figure(inst, sched)
+    assert "INFEASIBLE" in fig.get_suptitle() and "round 2 holds 11" in fig.get_suptitle()
+    assert len(fig.axes[1].patches) == 3  # profile, outline, and the red part over M
+    assert plot_schedule(inst, sched, tmp_path / "bad.png").read_bytes()[:8] == PNG
+
+
+def test_large_schedule_plots(tmp_path):
+    rng = np.random.default_rng(0)
+    inst = Instance(40, tuple(rng.integers(1, 12, 300).tolist()), tuple(rng.integers(1, 12, 300).tolist()))
+    res = heuristics.run("mcsf", inst)
+    assert plot_schedule(inst, res.schedule, tmp_path / "big.png").read_bytes()[:8] == PNG
+
+
+def test_cli_plot(tmp_path, write_json):
+    ipath = write_json(CUT_INST.to_dict(), "inst.json")
+    spath = write_json({"runs": CUT_SCHED.runs_list()}, "sched.json")
+    out = tmp_path / "g.png"
+    res = run_cli("plot", ipath, spath, "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert "1 cancelled runs, TEL 14" in res.stdout
+    assert out.read_bytes()[:8] == PNG
+
+    bad = write_json({"runs": [[[0, 3]]]}, "bad.json")
+    res = run_cli("plot", ipath, bad, "--out", tmp_path / "x.png")
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines()[-1] == "Error: field 'runs': expected a list of 3 run lists"
+    assert not (tmp_path / "x.png").exists()
