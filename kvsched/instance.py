@@ -75,6 +75,12 @@ class Instance:
         for nm, seq in (("arrival", arrivals), ("lower", lowers), ("upper", uppers)):
             if len(seq) != n:
                 raise InstanceError(f"field '{nm}': {len(seq)} values for {n} requests")
+        fast = _vectorised_check(M, self.prompts, self.outputs, arrivals, lowers, uppers)
+        if fast is not None:
+            for name, value in zip(("prompts", "outputs", "arrivals", "lowers", "uppers"), fast):
+                object.__setattr__(self, name, value)
+            object.__setattr__(self, "M", M)
+            return
         s_out, o_out, a_out, l_out, u_out = [], [], [], [], []
         for i in range(n):
             s = _as_int(self.prompts[i], _where(i, "prompt"))
@@ -197,6 +203,23 @@ class Instance:
         """SHA-256 of the canonical JSON of (M, requests); the name is not part of it."""
         canon = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canon.encode()).hexdigest()
+
+
+def _vectorised_check(M, prompts, outputs, arrivals, lowers, uppers):
+    """Fast path for large instances: the converted tuples when every value is a valid
+    integer and no interval is given, else ``None`` (then the per-request loop runs and
+    reports the first bad request by name)."""
+    if any(x is not None for x in lowers) or any(x is not None for x in uppers):
+        return None
+    arrs = [np.asarray(v) for v in (prompts, outputs, arrivals)]
+    if any(arr.dtype.kind not in "iu" or arr.ndim != 1 for arr in arrs):
+        return None
+    if any(isinstance(x, (bool, np.bool_)) for seq in (prompts, outputs, arrivals) for x in seq):
+        return None
+    s, o, a = arrs
+    if (s < 1).any() or (o < 1).any() or (a < 0).any() or (s.astype(np.int64) + o > M).any():
+        return None
+    return (tuple(s.tolist()), tuple(o.tolist()), tuple(a.tolist()), tuple(lowers), tuple(uppers))
 
 
 def _frozen(values) -> np.ndarray:
