@@ -8,6 +8,9 @@ has not started. Dask is imported only when the Dask executor is used.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, Iterator, Sequence
 
@@ -23,11 +26,22 @@ class SerialExecutor:
         pass
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: a pool worker outlives a ``kill -9``-ed parent, blocked on its
+    queue forever; this watchdog ends it within a second of the parent's death."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 class ProcessExecutor:
-    """A local ``ProcessPoolExecutor`` with ``jobs`` workers."""
+    """A local ``ProcessPoolExecutor`` with ``jobs`` workers (which exit if this process dies)."""
 
     def __init__(self, jobs: int):
-        self.pool = ProcessPoolExecutor(max_workers=jobs)
+        self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_exit_with_parent, initargs=(os.getpid(),))
 
     def unordered(self, fn: Callable, argtuples: Sequence[tuple]) -> Iterator:
         futures = {self.pool.submit(fn, *args): k for k, args in enumerate(argtuples)}

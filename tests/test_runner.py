@@ -48,9 +48,9 @@ SMALL = Experiment(name="test-small", description="demo task on small instances"
                    grids=(Grid("random", (6, 12), (0, 1, 2)),), quick_grids=(Grid("random", (6,), (0,)),))
 
 
-def run_sleepy(results_dir):
+def run_sleepy(results_dir, jobs=1):
     """Entry point of the subprocess that gets killed."""
-    run_experiment(SLEEPY, results_dir=results_dir, progress=False)
+    run_experiment(SLEEPY, results_dir=results_dir, executor=make_executor("local", jobs), progress=False)
 
 
 def read_csv(path, drop=("wall_time",)):
@@ -62,9 +62,9 @@ def csv_path(exp, results_dir, quick=False):
     return output_dir(exp, quick, results_dir) / "results.csv"
 
 
-def start_sleepy(results_dir, marker):
+def start_sleepy(results_dir, marker, jobs=1):
     code = f"import sys; sys.path[:0] = [{str(TESTS_DIR)!r}, {str(REPO)!r}]; import test_runner; " \
-           f"test_runner.run_sleepy({str(results_dir)!r})"
+           f"test_runner.run_sleepy({str(results_dir)!r}, {jobs})"
     env = {**os.environ, "KVSCHED_TEST_MARKER": str(marker)}
     return subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
 
@@ -113,6 +113,42 @@ def test_resume_after_kill9_recomputes_nothing_and_matches_uninterrupted_run(tmp
     assert resumed_rows == read_csv(csv_path(SLEEPY, fresh))
     assert [(r["seed"], r["algorithm"]) for r in resumed_rows] == \
         [(str(s), a) for s in range(5) for a in ("fcfs", "mcsf")]  # plan order
+
+
+def children(pid):
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_process_pool_workers_exit_when_the_sweep_is_killed(tmp_path):
+    proc = start_sleepy(tmp_path, tmp_path / "marker", jobs=2)
+    wait_for_records(cache_path(SLEEPY, tmp_path), 1, proc)
+    workers = children(proc.pid)
+    assert len(workers) >= 2
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while any(map(alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    orphans = [w for w in workers if alive(w)]
+    for w in orphans:  # clean up before failing
+        os.kill(w, signal.SIGKILL)
+    assert not orphans, "pool workers outlived the killed sweep"
 
 
 def test_ctrl_c_keeps_finished_results(tmp_path):
