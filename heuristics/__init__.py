@@ -10,10 +10,14 @@ from kvsched.instance import Instance
 from kvsched.result import Result, finish
 
 from .baselines import fcfs, mcsf
+from .largest_batch import largest_batch
+from .sorted_f import sorted_f
 
 HEURISTICS: Dict[str, Callable] = {
     "fcfs": fcfs,
     "mcsf": mcsf,
+    "sorted-f": sorted_f,
+    "largest-batch": largest_batch,
 }
 
 
