@@ -1,0 +1,209 @@
+"""The time-indexed model of SPEC section 1 (Jaillet et al.'s hindsight IP) as a Pyomo
+``ConcreteModel``, split like PyJobShop into variables, constraints and objective.
+
+Conventions. ``x[i,t] = 1`` iff request i starts at round t (processed in rounds
+``t+1 .. t+o_i``, holding ``s_i + tau - t`` tokens in round tau). Requests with equal
+``(s, o, a)`` are interchangeable; with ``aggregate=True`` they form one class c and the
+integer ``y[c,t]`` counts the members starting at t (with ``aggregate=False`` every
+request is its own class of size 1, i.e. ``y = x``). Rows:
+
+- assignment: ``sum_t y[c,t] = n_c``;
+- memory, for every round tau that can be a completion round (memory only grows between
+  completions, so these rounds suffice for integer points):
+  ``sum over (c,t) with t < tau <= t+o_c of (s_c + tau - t) y[c,t] <= M``;
+- optional "core" rows (``core=True``, see :func:`core_families`).
+
+Objective: TEL ``sum (t + o_c - a_c) y[c,t]``. Starts are restricted to the windows of
+:func:`models.windows.start_windows`. Pyomo is imported inside the functions (lazy adapter).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from kvsched.bounds import lower_bound
+from kvsched.instance import Instance
+
+
+@dataclass(frozen=True)
+class RequestClass:
+    """Interchangeable requests: same prompt ``s``, output ``o``, arrival ``a`` and window."""
+
+    s: int
+    o: int
+    a: int
+    window: tuple  # (earliest, latest) start round
+    members: tuple  # request indices, ascending
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def starts(self) -> range:
+        return range(self.window[0], self.window[1] + 1)
+
+
+def optimality_windows(instance: Instance, ub: int) -> list:
+    """Start windows that keep every optimal schedule when ``ub`` is the value of a feasible
+    schedule: the UB cut of :func:`models.windows.start_windows` intersected with
+
+    - the volume cut ``p_i - a_i <= UB - o_i - LB(others)``: the other requests alone form
+      a feasible schedule of the sub-instance, so their latencies sum to at least its
+      closed-form :func:`kvsched.bounds.lower_bound`;
+    - no idle round after the last arrival: if no request runs in a round t > max a, every
+      request starting at or after t can start one round earlier (the rounds from t on
+      hold only them), so an optimal schedule has ``C_i <= max a + sum_j o_j``.
+    """
+    from .windows import start_windows
+
+    total, last_arrival = sum(instance.outputs), max(instance.arrivals)
+    windows = []
+    for i, (lo, hi) in enumerate(start_windows(instance, ub, cut=True)):
+        o, a = instance.outputs[i], instance.arrivals[i]
+        others = lower_bound(instance.subset([j for j in range(instance.n) if j != i])) if instance.n > 1 else 0
+        windows.append((lo, min(hi, a + ub - o - others, last_arrival + total - o)))
+    return windows
+
+
+def request_classes(instance: Instance, windows: list, aggregate: bool = True) -> list:
+    """Group requests by ``(s, o, a, window)`` (or one class per request)."""
+    groups = defaultdict(list)
+    for i in range(instance.n):
+        key = (instance.prompts[i], instance.outputs[i], instance.arrivals[i], tuple(windows[i]))
+        groups[key if aggregate else (i,) + key].append(i)
+    classes = [RequestClass(k[-4], k[-3], k[-2], k[-1], tuple(m)) for k, m in groups.items()]
+    return sorted(classes, key=lambda c: c.members[0])
+
+
+def completion_rounds(classes: list) -> list:
+    """Every round in which some class can complete: where the memory rows are needed."""
+    return sorted({t + c.o for c in classes for t in c.starts})
+
+
+def core_families(classes: list, M: int) -> list:
+    """Core inequalities ``(L, k, h)``: at every round at most k requests of
+    ``L = {j : o_j >= o*}`` have age greater than h, with
+    ``h = max(0, floor((M - s_L - o*) / k) - s_L)`` and ``s_L = min s over L``.
+    (Take k+1 of them, let i complete first: at C_i the others hold ``>= s_L + h + 1``
+    each and i holds ``>= s_L + o*``, more than M in total.) For each ``o*`` only the
+    smallest k per distinct h is kept (it dominates); rows with ``h >= max o`` are empty."""
+    families = []
+    for o_star in sorted({c.o for c in classes}):
+        L = [ci for ci, c in enumerate(classes) if c.o >= o_star]
+        size = sum(classes[ci].size for ci in L)
+        s_L = min(classes[ci].s for ci in L)
+        o_max = max(classes[ci].o for ci in L)
+        seen = set()
+        for k in range(1, size):
+            h = max(0, (M - s_L - o_star) // k - s_L)
+            if h in seen or h >= o_max:
+                continue
+            seen.add(h)
+            families.append((tuple(L), k, h))
+    return families
+
+
+def add_variables(m, classes: list, relax: bool) -> None:
+    import pyomo.environ as pyo
+
+    m.C = pyo.Set(initialize=range(len(classes)))
+    m.CT = pyo.Set(dimen=2, initialize=[(ci, t) for ci, c in enumerate(classes) for t in c.starts])
+    domain = pyo.NonNegativeReals if relax else pyo.NonNegativeIntegers
+    m.y = pyo.Var(m.CT, domain=domain, bounds=lambda _m, ci, t: (0, classes[ci].size))
+
+
+def add_constraints(m, classes: list, M: int, core: bool = False) -> None:
+    import pyomo.environ as pyo
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
+    def linear(coefs, variables):
+        return LinearExpression(constant=0, linear_coefs=list(coefs), linear_vars=list(variables))
+
+    m.assign = pyo.Constraint(
+        m.C, rule=lambda _m, ci: linear([1] * len(classes[ci].starts), [m.y[ci, t] for t in classes[ci].starts])
+        == classes[ci].size
+    )
+
+    rounds = completion_rounds(classes)
+    m.R = pyo.Set(initialize=rounds)
+
+    def memory_row(_m, tau):
+        coefs, variables = [], []
+        for ci, c in enumerate(classes):
+            # running at tau: t < tau <= t + o  <=>  tau - o <= t <= tau - 1
+            for t in range(max(c.window[0], tau - c.o), min(c.window[1], tau - 1) + 1):
+                coefs.append(c.s + tau - t)
+                variables.append(m.y[ci, t])
+        if not variables:
+            return pyo.Constraint.Skip
+        return linear(coefs, variables) <= M
+
+    m.memory = pyo.Constraint(m.R, rule=memory_row)
+
+    if core:
+        families = core_families(classes, M)
+        m.F = pyo.Set(initialize=range(len(families)))
+        m.FR = pyo.Set(dimen=2, initialize=[(f, tau) for f in range(len(families)) for tau in rounds])
+
+        def core_row(_m, f, tau):
+            L, k, h = families[f]
+            variables = []
+            for ci in L:
+                c = classes[ci]
+                # running at tau with age tau - t > h:  tau - o <= t <= tau - h - 1
+                for t in range(max(c.window[0], tau - c.o), min(c.window[1], tau - h - 1) + 1):
+                    variables.append(m.y[ci, t])
+            if len(variables) == 0:
+                return pyo.Constraint.Skip
+            return linear([1] * len(variables), variables) <= k
+
+        m.core = pyo.Constraint(m.FR, rule=core_row)
+
+
+def add_objective(m, classes: list) -> None:
+    import pyomo.environ as pyo
+
+    m.tel = pyo.Objective(
+        expr=sum((t + classes[ci].o - classes[ci].a) * m.y[ci, t] for ci, t in m.CT), sense=pyo.minimize
+    )
+
+
+def build_model(instance: Instance, windows: list, relax: bool = False, aggregate: bool = True,
+                core: bool = False):
+    """The time-indexed model; ``m.classes`` holds the :class:`RequestClass` list."""
+    import pyomo.environ as pyo
+
+    classes = request_classes(instance, windows, aggregate)
+    m = pyo.ConcreteModel(name=f"timeindexed[{instance.name or instance.digest[:12]}]")
+    m.classes = classes
+    add_variables(m, classes, relax)
+    add_constraints(m, classes, instance.M, core=core)
+    add_objective(m, classes)
+    return m
+
+
+def class_counts(classes: list, starts: list) -> dict:
+    """``{(c, t): number of class-c members starting at t}`` for a per-request start list."""
+    counts = defaultdict(int)
+    for ci, c in enumerate(classes):
+        for i in c.members:
+            counts[ci, starts[i]] += 1
+    return dict(counts)
+
+
+def disaggregate(classes: list, counts: dict, n: int) -> list:
+    """Per-request starts from integer class counts ``{(c, t): y}``: the members of a class
+    take the class's starts in ascending order (any assignment is valid, members are
+    interchangeable)."""
+    starts = [None] * n
+    for ci, c in enumerate(classes):
+        slots = []
+        for t in c.starts:
+            slots += [t] * int(round(counts.get((ci, t), 0)))
+        if len(slots) != c.size:
+            raise ValueError(f"class {ci} has {c.size} members but {len(slots)} starts")
+        for i, t in zip(c.members, slots):
+            starts[i] = t
+    return starts

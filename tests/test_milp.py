@@ -1,0 +1,197 @@
+"""Time-indexed MILP and LP (models.milp, models.lp, models.timeindexed): known optima,
+exhaustive cross-checks, the MIP start, bounds, window cut, aggregation, time limit, and
+HiGHS beside OR-Tools in one process."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from heuristics import best_of, run
+from kvsched.instance import Instance
+from kvsched.validator import validate
+from models.lp import solve_lp
+from models.milp import run_highs, solve_milp, upper_bound
+from models.timeindexed import (RequestClass, build_model, class_counts, core_families, disaggregate,
+                                request_classes)
+from models.windows import start_windows
+
+
+def exhaustive_optimum(inst: Instance) -> int:
+    """Least TEL by depth-first search over start rounds (memory profile checked round by
+    round, partial TEL pruned); independent of the model code."""
+    n, M = inst.n, inst.M
+    s, o, a = inst.prompts, inst.outputs, inst.arrivals
+    horizon = max(a) + 2 * sum(o) + 1
+    mem = [0] * (horizon + max(o) + 2)
+    best = [sum(o) * n + max(a) * n + horizon * n]  # loose initial value
+
+    def place(i: int, tel: int) -> None:
+        if i == n:
+            best[0] = min(best[0], tel)
+            return
+        rest = sum(o[i + 1:])
+        for p in range(a[i], horizon):
+            lat = p + o[i] - a[i]
+            if tel + lat + rest >= best[0]:
+                break
+            rounds = range(p + 1, p + o[i] + 1)
+            if all(mem[t] + s[i] + t - p <= M for t in rounds):
+                for t in rounds:
+                    mem[t] += s[i] + t - p
+                place(i + 1, tel + lat)
+                for t in rounds:
+                    mem[t] -= s[i] + t - p
+
+    place(0, 0)
+    return best[0]
+
+
+def random_instance(seed: int, n: int, M: int = 40, hi: int = 11, arrivals: int = 0) -> Instance:
+    rng = random.Random(seed)
+    return Instance(
+        M,
+        tuple(rng.randint(1, hi) for _ in range(n)),
+        tuple(rng.randint(1, hi) for _ in range(n)),
+        tuple(rng.randint(0, arrivals) for _ in range(n)),
+        name=f"random-{seed}",
+    )
+
+
+# a 10-request instance where FCFS (131) beats MC-SF and the optimum (113) beats both
+HARD10 = random_instance(3, 10)
+
+SPEC = Instance(6, (2, 2, 2, 2), (1, 1, 2, 3))
+
+
+def test_spec_worked_instance_optimum():
+    # by hand: any two running requests in one round hold >= 3 + 3 = 6 = M, so a round is
+    # shared only by two age-1 requests; o=2 and o=3 need their later rounds alone, which
+    # gives TCT 11 (H-SF's value) as the optimum; the enumeration confirms it
+    assert exhaustive_optimum(SPEC) == 11
+    res = solve_milp(SPEC, time_limit=30)
+    assert res.status == "optimal" and res.objective == 11
+    assert res.report.feasible and res.report.tct == 11
+    assert res.solver == "milp" and res.solver_version.startswith("highspy ")
+    lp = solve_lp(SPEC, time_limit=30)
+    assert lp.bound <= 11 + 1e-6 and lp.objective == 11
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_milp_equals_exhaustive(seed):
+    inst = random_instance(100 + seed, n=4 + seed % 2, M=14, hi=6, arrivals=3 * (seed % 3 == 0))
+    res = solve_milp(inst, time_limit=30)
+    assert res.status == "optimal"
+    assert res.objective == exhaustive_optimum(inst)
+    assert validate(inst, res.schedule).tel == res.objective
+
+
+def test_mip_start_is_what_highs_reports_when_time_runs_out():
+    ub_sched, ub, source = upper_bound(HARD10)
+    assert (ub, source) == (131, "fcfs")
+    model = build_model(HARD10, start_windows(HARD10, ub))
+    start = class_counts(model.classes, ub_sched.starts)
+    with_start = run_highs(model, start, time_limit=0.0)
+    assert with_start.start_accepted is True and "MIP start solution is feasible" in with_start.log
+    assert with_start.time_limit_hit and with_start.incumbent == pytest.approx(131)
+    without = run_highs(build_model(HARD10, start_windows(HARD10, ub)), None, time_limit=0.0)
+    assert without.start_accepted is None and without.incumbent is None
+    res = solve_milp(HARD10, time_limit=0.0)
+    assert res.status == "time-limit" and res.objective == 131 and "MIP start accepted" in res.message
+
+
+def test_milp_beats_heuristics_on_hard10():
+    res = solve_milp(HARD10, time_limit=60)
+    assert res.status == "optimal" and res.objective == 113
+    assert run("mcsf", HARD10).objective > 113 and run("fcfs", HARD10).objective == 131
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_lp_bound_below_optimum_below_mcsf(seed):
+    inst = random_instance(seed, n=3 + seed % 4)
+    milp = solve_milp(inst, time_limit=30)
+    lp = solve_lp(inst, time_limit=30)
+    mcsf = run("mcsf", inst)
+    assert milp.status == "optimal"
+    assert lp.bound <= milp.objective + 1e-6
+    assert milp.objective <= mcsf.objective
+    assert milp.bound <= milp.objective + 1e-6
+    assert lp.objective == best_of(inst).objective and lp.report.feasible
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_window_cut_never_removes_the_optimum(seed):
+    inst = random_instance(200 + seed, n=5, M=20, hi=7)
+    cut = solve_milp(inst, time_limit=30, window_cut=True)
+    uncut = solve_milp(inst, time_limit=30, window_cut=False)
+    assert cut.status == uncut.status == "optimal"
+    assert cut.objective == uncut.objective
+    assert cut.params["columns"] < uncut.params["columns"]
+
+
+def test_disaggregate_assigns_class_starts_to_members():
+    classes = [RequestClass(2, 3, 0, (0, 4), (0, 2, 5)), RequestClass(1, 1, 0, (0, 4), (1,))]
+    starts = disaggregate(classes, {(0, 0): 1.0, (0, 3): 1.9999999, (1, 4): 1.0}, 6)
+    assert starts == [0, 4, 3, None, None, 3]
+    with pytest.raises(ValueError):
+        disaggregate(classes, {(0, 0): 1.0}, 6)
+
+
+def test_aggregated_model_is_smaller_same_optimum_and_lp_bound():
+    rng = random.Random(7)
+    inst = Instance(20, (2,) * 9, tuple(rng.choice((1, 2, 4)) for _ in range(9)))
+    classes = request_classes(inst, start_windows(inst, 1000))
+    assert len(classes) == 3 and sorted(c.size for c in classes) == sorted(
+        inst.outputs.count(v) for v in (1, 2, 4))
+    agg = solve_milp(inst, time_limit=30, aggregate=True)
+    per_request = solve_milp(inst, time_limit=30, aggregate=False)
+    assert agg.status == per_request.status == "optimal"
+    assert agg.objective == per_request.objective and agg.report.feasible
+    assert agg.params["columns"] * 3 == per_request.params["columns"]
+    lp_agg, lp_req = solve_lp(inst, aggregate=True), solve_lp(inst, aggregate=False)
+    assert lp_agg.bound == pytest.approx(lp_req.bound, abs=1e-6)
+
+
+def test_core_rows_are_valid_and_never_weaken_the_lp():
+    # one prompt size: the regime the core inequalities are made for
+    inst = Instance(30, (3,) * 7, (20, 15, 12, 9, 5, 3, 2))
+    classes = request_classes(inst, start_windows(inst, 1000))
+    # L = all 7 requests (o* = 2), k = 1: h = max(0, 30 - 3 - 2 - 3) = 22 >= max o: dropped;
+    # k = 2: h = floor(25 / 2) - 3 = 9 is kept
+    assert (tuple(range(7)), 2, 9) in core_families(classes, inst.M)
+    plain, core = solve_milp(inst, time_limit=30), solve_milp(inst, time_limit=30, core=True)
+    assert plain.status == core.status == "optimal" and plain.objective == core.objective
+    assert solve_lp(inst, core=True).bound >= solve_lp(inst).bound - 1e-6
+
+
+def test_time_limit_gives_validated_incumbent():
+    rng = random.Random(11)
+    inst = Instance(40, (3,) * 30, tuple(rng.randint(1, 37) for _ in range(30)))
+    ub = best_of(inst).objective
+    res = solve_milp(inst, time_limit=2.0)
+    assert res.status == "time-limit"
+    assert res.report.feasible and res.objective <= ub
+    assert res.bound <= res.objective and res.solver_status == "Time limit reached"
+
+
+def test_ub_schedule_is_used_as_given():
+    sched = run("mcsf", HARD10).schedule
+    res = solve_milp(HARD10, time_limit=0.0, ub_schedule=sched)
+    assert res.params["ub_source"] == "given" and res.params["ub"] == validate(HARD10, sched).tel
+
+
+def test_highs_and_ortools_in_one_process():
+    res = solve_milp(SPEC, time_limit=30)
+    assert res.status == "optimal"
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    x = model.NewIntVar(0, 10, "x")
+    y = model.NewIntVar(0, 10, "y")
+    model.Add(x + 2 * y <= 7)
+    model.Maximize(x + y)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.Solve(model) == cp_model.OPTIMAL and solver.ObjectiveValue() == 7
+    assert solve_milp(HARD10, time_limit=0.0).report.feasible  # HiGHS still runs afterwards
