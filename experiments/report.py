@@ -22,8 +22,9 @@ from .runner import csv_text, write_json_atomic, write_text_atomic
 from .spec import Experiment
 
 
-def write_outputs(experiment: Experiment, rows: list, outdir: Path, meta: dict) -> list:
-    """Write ``results.csv``, ``summary.md``, the plots and ``run.json``; return the paths."""
+def write_outputs(experiment: Experiment, rows: list, outdir: Path, meta: dict, plots: bool = True) -> list:
+    """Write ``results.csv``, ``summary.md``, the plots (if ``plots``) and ``run.json``;
+    return the paths."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     text = csv_text(rows)
@@ -31,9 +32,9 @@ def write_outputs(experiment: Experiment, rows: list, outdir: Path, meta: dict) 
     df = pd.read_csv(io.StringIO(text))
     table = (experiment.summarize or default_summary)(df)
     write_text_atomic(outdir / "summary.md", markdown_report(meta, table))
-    plots = list((experiment.plot or default_plot)(df, outdir))
+    pngs = list((experiment.plot or default_plot)(df, outdir)) if plots else []
     write_json_atomic(outdir / "run.json", meta)
-    return [outdir / "results.csv", outdir / "summary.md", *plots, outdir / "run.json"]
+    return [outdir / "results.csv", outdir / "summary.md", *pngs, outdir / "run.json"]
 
 
 def default_summary(df: pd.DataFrame) -> pd.DataFrame:

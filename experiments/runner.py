@@ -154,8 +154,10 @@ class RunSummary:
 
 
 def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
-                   results_dir=RESULTS_DIR, progress: bool = True, command: Optional[str] = None) -> RunSummary:
-    """Run (or resume) ``experiment`` and write its outputs; returns what happened.
+                   results_dir=RESULTS_DIR, progress: bool = True, command: Optional[str] = None,
+                   plots: bool = True) -> RunSummary:
+    """Run (or resume) ``experiment`` and write its outputs (PNGs only if ``plots``);
+    returns what happened.
 
     ``executor`` defaults to running in this process. On Ctrl-C the finished results are
     already cached; the executor is closed and ``KeyboardInterrupt`` propagates."""
@@ -198,7 +200,7 @@ def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
                          [r["row"].get("message", "") for r in failed.values()], 0.0)
     summary.wall_time = time.perf_counter() - t0
     outdir = output_dir(experiment, quick, results_dir)
-    summary.files = write_outputs(experiment, rows, outdir, _meta(experiment, quick, summary, command))
+    summary.files = write_outputs(experiment, rows, outdir, _meta(experiment, quick, summary, command), plots)
     return summary
 
 

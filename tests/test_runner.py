@@ -29,6 +29,7 @@ from conftest import last_json
 TESTS_DIR = Path(__file__).resolve().parent
 REPO = TESTS_DIR.parent
 ALGS = (Algorithm("fcfs"), Algorithm("mcsf"))
+QUIET = {"progress": False, "plots": False}
 
 
 def sleepy_task(case, algorithm):
@@ -50,7 +51,7 @@ SMALL = Experiment(name="test-small", description="demo task on small instances"
 
 def run_sleepy(results_dir, jobs=1):
     """Entry point of the subprocess that gets killed."""
-    run_experiment(SLEEPY, results_dir=results_dir, executor=make_executor("local", jobs), progress=False)
+    run_experiment(SLEEPY, results_dir=results_dir, executor=make_executor("local", jobs), **QUIET)
 
 
 def read_csv(path, drop=("wall_time",)):
@@ -98,7 +99,7 @@ def test_resume_after_kill9_recomputes_nothing_and_matches_uninterrupted_run(tmp
     runs_before = len(marker_lines(marker))
 
     monkeypatch.setenv("KVSCHED_TEST_MARKER", str(marker))
-    summary = run_experiment(SLEEPY, results_dir=interrupted, progress=False)
+    summary = run_experiment(SLEEPY, results_dir=interrupted, **QUIET)
     assert (summary.tasks, summary.cached, summary.computed) == (10, len(done_before), 10 - len(done_before))
     executions = [tuple(line.split()) for line in marker_lines(marker)]
     assert len(executions) == runs_before + 10 - len(done_before)
@@ -107,7 +108,7 @@ def test_resume_after_kill9_recomputes_nothing_and_matches_uninterrupted_run(tmp
 
     fresh = tmp_path / "fresh"
     monkeypatch.setenv("KVSCHED_TEST_MARKER", str(tmp_path / "marker2"))
-    assert run_experiment(SLEEPY, results_dir=fresh, progress=False).computed == 10
+    assert run_experiment(SLEEPY, results_dir=fresh, **QUIET).computed == 10
     resumed_rows = read_csv(csv_path(SLEEPY, interrupted))
     assert len(resumed_rows) == 10
     assert resumed_rows == read_csv(csv_path(SLEEPY, fresh))
@@ -166,16 +167,16 @@ def test_ctrl_c_keeps_finished_results(tmp_path):
 
 
 def test_rerun_from_full_cache_writes_identical_csv_bytes(tmp_path):
-    first = run_experiment(SMALL, results_dir=tmp_path, progress=False)
+    first = run_experiment(SMALL, results_dir=tmp_path, **QUIET)
     text = csv_path(SMALL, tmp_path).read_text()
-    again = run_experiment(SMALL, results_dir=tmp_path, progress=False)
+    again = run_experiment(SMALL, results_dir=tmp_path, **QUIET)
     assert (first.computed, again.cached, again.computed) == (18, 18, 0)
     assert csv_path(SMALL, tmp_path).read_text() == text
     assert len(read_csv(csv_path(SMALL, tmp_path))) == 18
 
 
 def test_truncated_and_corrupted_cache_lines_are_ignored_with_a_warning(tmp_path):
-    run_experiment(SMALL, results_dir=tmp_path, progress=False)
+    run_experiment(SMALL, results_dir=tmp_path, **QUIET)
     before = read_csv(csv_path(SMALL, tmp_path))
     path = cache_path(SMALL, tmp_path)
     lines = path.read_bytes().splitlines(keepends=True)
@@ -190,7 +191,7 @@ def test_truncated_and_corrupted_cache_lines_are_ignored_with_a_warning(tmp_path
     assert len(store) == 17
 
     with pytest.warns(CacheWarning):
-        summary = run_experiment(SMALL, results_dir=tmp_path, progress=False)
+        summary = run_experiment(SMALL, results_dir=tmp_path, **QUIET)
     assert (summary.cached, summary.computed) == (17, 1)
     assert read_csv(csv_path(SMALL, tmp_path)) == before
     # the cut tail was dropped before appending: the new record sits on a line of its own
@@ -202,10 +203,10 @@ def test_truncated_and_corrupted_cache_lines_are_ignored_with_a_warning(tmp_path
 
 @pytest.mark.parametrize("kind", ["processes", "dask"])
 def test_parallel_executors_give_the_same_rows_as_serial(tmp_path, kind):
-    run_experiment(SMALL, results_dir=tmp_path / "serial", executor=SerialExecutor(), progress=False)
+    run_experiment(SMALL, results_dir=tmp_path / "serial", executor=SerialExecutor(), **QUIET)
     if kind == "processes":
         executor = ProcessExecutor(2)
-        summary = run_experiment(SMALL, results_dir=tmp_path / kind, executor=executor, progress=False)
+        summary = run_experiment(SMALL, results_dir=tmp_path / kind, executor=executor, **QUIET)
     else:
         distributed = pytest.importorskip("distributed")
         with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
@@ -213,13 +214,13 @@ def test_parallel_executors_give_the_same_rows_as_serial(tmp_path, kind):
             assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
             executor = make_executor("dask", scheduler=cluster.scheduler_address)
             assert isinstance(executor, DaskExecutor)
-            summary = run_experiment(SMALL, results_dir=tmp_path / kind, executor=executor, progress=False)
+            summary = run_experiment(SMALL, results_dir=tmp_path / kind, executor=executor, **QUIET)
     assert (summary.computed, summary.errors) == (18, [])
     assert read_csv(csv_path(SMALL, tmp_path / kind)) == read_csv(csv_path(SMALL, tmp_path / "serial"))
 
 
 def test_csv_schedule_hashes_match_revalidated_stored_schedules(tmp_path):
-    run_experiment(SMALL, results_dir=tmp_path, progress=False)
+    run_experiment(SMALL, results_dir=tmp_path, **QUIET)
     rows = read_csv(csv_path(SMALL, tmp_path), drop=())
     store = ResultStore(cache_path(SMALL, tmp_path))
     for row in random.Random(0).sample(rows, 5):
@@ -246,7 +247,7 @@ def test_invalid_schedules_and_exceptions_become_uncached_error_rows(tmp_path):
     bad = Experiment(name="test-bad", description="", task=overflowing_task,
                      algorithms=(Algorithm("overflow"), Algorithm("raise")),
                      grids=(Grid("random", (20,), (0,)),), quick_grids=())
-    summary = run_experiment(bad, results_dir=tmp_path, progress=False)
+    summary = run_experiment(bad, results_dir=tmp_path, **QUIET)
     assert summary.computed == 0 and len(summary.errors) == 2
     rows = read_csv(csv_path(bad, tmp_path))
     assert [r["status"] for r in rows] == ["error", "error"]

@@ -25,8 +25,9 @@ def _names():
 @click.option("--results", "results_dir", type=click.Path(file_okay=False), default=None,
               help="results folder (default: the repository's results/)")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
+@click.option("--no-plots", is_flag=True, help="skip the PNG figures (tables only)")
 @json_option
-def experiment_cmd(name, quick, jobs, executor, scheduler, results_dir, no_progress, as_json):
+def experiment_cmd(name, quick, jobs, executor, scheduler, results_dir, no_progress, no_plots, as_json):
     """Run experiment NAME: cached results are reused, so an interrupted sweep resumes.
 
     Writes results/NAME/ (results/NAME/quick/ with --quick): results.csv, summary.md,
@@ -48,7 +49,7 @@ def experiment_cmd(name, quick, jobs, executor, scheduler, results_dir, no_progr
     try:
         summary = run_experiment(experiments.get(name), quick=quick, executor=ex,
                                  results_dir=results_dir or RESULTS_DIR, progress=not no_progress,
-                                 command=command)
+                                 command=command, plots=not no_plots)
     except KeyboardInterrupt:
         click.echo("interrupted; rerun the same command to resume", err=True)
         sys.exit(130)
