@@ -23,7 +23,7 @@ from kvsched.instance import Instance
 from kvsched.result import Result, checked, finish
 from kvsched.schedule import Schedule
 
-from .timeindexed import build_model, class_counts, disaggregate, optimality_windows
+from .timeindexed import ModelTooLarge, build_model, class_counts, disaggregate, optimality_windows
 from .windows import start_windows
 
 MIP_ABS_GAP = 0.999  # the objective is integral: a gap below 1 proves optimality
@@ -123,44 +123,46 @@ def run_highs(model, start_counts: Optional[dict] = None, time_limit: float = 60
 
 def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, seed: int = 0,
                ub_schedule: Optional[Schedule] = None, window_cut: bool = True, aggregate: bool = True,
-               core: bool = False, mip_start: bool = True, **highs_options) -> Result:
+               core: bool = False, mip_start: bool = True, max_nonzeros: int = 2_000_000,
+               **highs_options) -> Result:
     """Time-indexed MILP with HiGHS. ``time_limit`` covers the heuristic, the model build and
-    the solve; ``core`` adds the core inequalities; extra keyword options go to HiGHS."""
+    the solve; ``window_cut`` selects :func:`optimality_windows` (else the uncut horizon);
+    ``core`` adds the core inequalities; extra keyword options go to HiGHS. A model above
+    ``max_nonzeros`` is not built: the result is then "error" with the heuristic incumbent."""
     t0 = time.perf_counter()
     ub_sched, ub, ub_source = upper_bound(instance, ub_schedule)
+    params = {
+        "time_limit": time_limit, "window_cut": window_cut, "aggregate": aggregate, "core": core,
+        "mip_start": mip_start, "mip_rel_gap": 0.0, "mip_abs_gap": MIP_ABS_GAP, "max_nonzeros": max_nonzeros,
+        "ub": ub, "ub_source": ub_source, **highs_options,
+    }
+    result = Result(solver="milp", status="feasible", bound=float(lower_bound(instance)), schedule=ub_sched,
+                    solver_version=solver_version(), threads=threads, seed=seed, params=params)
     windows = optimality_windows(instance, ub) if window_cut else start_windows(instance, ub, cut=False)
-    model = build_model(instance, windows, relax=False, aggregate=aggregate, core=core)
+    try:
+        model = build_model(instance, windows, relax=False, aggregate=aggregate, core=core,
+                            max_nonzeros=max_nonzeros)
+    except ModelTooLarge as exc:
+        result.status, result.message = "error", f"{exc}; UB {ub} from {ub_source}"
+        result.wall_time = time.perf_counter() - t0
+        return finish(result, instance)
     classes = model.classes
     start = class_counts(classes, ub_sched.starts) if mip_start else None
     run = run_highs(model, start, time_limit - (time.perf_counter() - t0), threads, seed, highs_options)
 
-    schedule = ub_sched
     if run.counts is not None:
         mip_sched = Schedule.from_starts(instance, disaggregate(classes, run.counts, instance.n))
         if checked(instance, mip_sched).tel < ub:
-            schedule = mip_sched
-    bounds = [lower_bound(instance)] + ([run.bound] if run.bound is not None else [])
-    status = "time-limit" if run.time_limit_hit else "feasible"
-    message = f"UB {ub} from {ub_source}; HiGHS incumbent {run.incumbent}, dual bound {run.bound}"
+            result.schedule = mip_sched
+    if run.bound is not None:
+        result.bound = max(result.bound, float(run.bound))
+    result.status = "time-limit" if run.time_limit_hit else "feasible"
+    result.message = f"UB {ub} from {ub_source}; HiGHS incumbent {run.incumbent}, dual bound {run.bound}"
     if run.start_accepted is not None:
-        message += "; MIP start accepted" if run.start_accepted else "; MIP start REJECTED"
+        result.message += "; MIP start accepted" if run.start_accepted else "; MIP start REJECTED"
     if not (run.optimal or run.time_limit_hit or run.counts is not None):
-        status, message = "error", f"HiGHS ended with '{run.status}'; {message}"
-    result = Result(
-        solver="milp",
-        status=status,
-        bound=float(max(bounds)),
-        schedule=schedule,
-        wall_time=time.perf_counter() - t0,
-        solver_version=solver_version(),
-        threads=threads,
-        seed=seed,
-        params={
-            "time_limit": time_limit, "window_cut": window_cut, "aggregate": aggregate, "core": core,
-            "mip_start": mip_start, "mip_rel_gap": 0.0, "mip_abs_gap": MIP_ABS_GAP, "ub": ub,
-            "ub_source": ub_source, "classes": len(classes), **run.size, **highs_options,
-        },
-        message=message,
-        solver_status=run.status,
-    )
+        result.status, result.message = "error", f"HiGHS ended with '{run.status}'; {result.message}"
+    result.solver_status = run.status
+    params.update(classes=len(classes), **run.size)
+    result.wall_time = time.perf_counter() - t0
     return finish(result, instance)

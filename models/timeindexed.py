@@ -170,12 +170,29 @@ def add_objective(m, classes: list) -> None:
     )
 
 
+class ModelTooLarge(ValueError):
+    """The model would exceed the nonzero budget (Pyomo needs about 1 kB per nonzero)."""
+
+
+def estimated_nonzeros(classes: list, M: int, core: bool = False) -> int:
+    """Upper bound on the constraint nonzeros of :func:`build_model`."""
+    per_class = [c.o * len(c.starts) for c in classes]
+    nnz = 2 * sum(per_class)  # memory rows + assignment rows
+    if core:
+        nnz += sum(per_class[ci] for L, _, _ in core_families(classes, M) for ci in L)
+    return nnz
+
+
 def build_model(instance: Instance, windows: list, relax: bool = False, aggregate: bool = True,
-                core: bool = False):
-    """The time-indexed model; ``m.classes`` holds the :class:`RequestClass` list."""
+                core: bool = False, max_nonzeros: int = 2_000_000):
+    """The time-indexed model; ``m.classes`` holds the :class:`RequestClass` list. Raises
+    :class:`ModelTooLarge` rather than build more than ``max_nonzeros`` nonzeros."""
     import pyomo.environ as pyo
 
     classes = request_classes(instance, windows, aggregate)
+    nnz = estimated_nonzeros(classes, instance.M, core)
+    if nnz > max_nonzeros:
+        raise ModelTooLarge(f"time-indexed model needs about {nnz} nonzeros (> max_nonzeros = {max_nonzeros})")
     m = pyo.ConcreteModel(name=f"timeindexed[{instance.name or instance.digest[:12]}]")
     m.classes = classes
     add_variables(m, classes, relax)

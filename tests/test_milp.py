@@ -9,6 +9,7 @@ import random
 import pytest
 
 from heuristics import best_of, run
+from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
 from kvsched.validator import validate
 from models.lp import solve_lp
@@ -101,10 +102,13 @@ def test_mip_start_is_what_highs_reports_when_time_runs_out():
     assert res.status == "time-limit" and res.objective == 131 and "MIP start accepted" in res.message
 
 
-def test_milp_beats_heuristics_on_hard10():
-    res = solve_milp(HARD10, time_limit=60)
-    assert res.status == "optimal" and res.objective == 113
-    assert run("mcsf", HARD10).objective > 113 and run("fcfs", HARD10).objective == 131
+@pytest.mark.parametrize("seed, optimum, mcsf, fcfs", [(304, 40, 44, 53), (312, 50, 57, 62)])
+def test_milp_beats_both_heuristics(seed, optimum, mcsf, fcfs):
+    inst = random_instance(seed, 7)
+    assert (run("mcsf", inst).objective, run("fcfs", inst).objective) == (mcsf, fcfs)
+    assert exhaustive_optimum(inst) == optimum
+    res = solve_milp(inst, time_limit=30)
+    assert res.status == "optimal" and res.objective == optimum
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -195,3 +199,11 @@ def test_highs_and_ortools_in_one_process():
     solver.parameters.num_workers = 1
     assert solver.Solve(model) == cp_model.OPTIMAL and solver.ObjectiveValue() == 7
     assert solve_milp(HARD10, time_limit=0.0).report.feasible  # HiGHS still runs afterwards
+
+
+def test_model_above_nonzero_budget_is_not_built():
+    res = solve_milp(HARD10, max_nonzeros=100)
+    assert res.status == "error" and "max_nonzeros" in res.message
+    assert res.objective == 131 and res.report.feasible  # the heuristic incumbent
+    lp = solve_lp(HARD10, max_nonzeros=100)
+    assert lp.status == "error" and lp.bound == lower_bound(HARD10)
