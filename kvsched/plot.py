@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -47,18 +49,23 @@ def plot_schedule(instance: Instance, schedule: Schedule, path, title: Optional[
     return path
 
 
+def _bars(runs, height: float = 0.7) -> np.ndarray:
+    """Rectangles over ``(p, c]`` at height ``i`` as an array of shape (runs, 4, 2)."""
+    i, p, c = (np.asarray(v, dtype=float) for v in zip(*runs))
+    lo, hi = i - height / 2, i + height / 2
+    return np.stack([np.stack([p, lo], 1), np.stack([p, hi], 1), np.stack([c, hi], 1), np.stack([c, lo], 1)], 1)
+
+
 def _draw_runs(ax, instance: Instance, schedule: Schedule) -> None:
     n = instance.n
     done = [(i, p, c) for i, rs in enumerate(schedule.runs) for p, c in rs[-1:]]
     cut = [(i, p, c) for i, rs in enumerate(schedule.runs) for p, c in rs[:-1]]
     thin = n > 150  # many requests: no bar edges, or the bars vanish under them
-    for runs, colour, hatch in ((done, DONE, None), (cut, CUT, "///")):
-        if not runs:
-            continue
-        i, p, c = (np.array(v) for v in zip(*runs))
-        ax.barh(i, c - p, left=p, height=0.7, color=colour, alpha=0.35 if hatch else 0.85,
-                hatch=None if thin else hatch, edgecolor="none" if thin else colour,
-                linewidth=0 if thin else 0.8)
+    for runs, colour, hatch, gid in ((done, DONE, None, "runs"), (cut, CUT, "///", "cancelled runs")):
+        if runs:
+            ax.add_collection(PolyCollection(
+                _bars(runs), facecolors=to_rgba(colour, 0.35 if hatch else 0.85), hatch=None if thin else hatch,
+                edgecolors="none" if thin else colour, linewidths=0 if thin else 0.8, gid=gid))
     if cut:
         ax.plot([c for _, _, c in cut], [i for i, _, _ in cut], "x", color=CUT, markersize=6 if n <= 150 else 3)
     legend = [Patch(color=DONE, alpha=0.85, label="run (completes at its right end)")]
@@ -80,12 +87,15 @@ def _draw_runs(ax, instance: Instance, schedule: Schedule) -> None:
 
 def _draw_memory(ax, instance: Instance, schedule: Schedule) -> None:
     mem = memory_profile(instance, schedule)  # mem[t] for rounds t = 0..makespan
-    edges = np.arange(len(mem))               # round t is drawn over (t-1, t]
-    ax.stairs(mem[1:], edges, fill=True, color=DONE, alpha=0.5, label="memory held")
-    ax.stairs(mem[1:], edges, color=DONE, linewidth=0.8)
-    over = np.where(mem[1:] > instance.M, mem[1:], 0)
+    # round t is drawn over (t-1, t]: level y[k] = mem[k+1] on [k, k+1) ("post" steps)
+    x = np.arange(len(mem))
+    y = np.append(mem[1:], mem[-1])
+    ax.fill_between(x, y, step="post", color=DONE, alpha=0.5, linewidth=0, label="memory held", gid="memory")
+    ax.step(x, y, where="post", color=DONE, linewidth=0.8)
+    over = y > instance.M
     if over.any():
-        ax.stairs(over, edges, fill=True, color=CUT, alpha=0.8, label="over the limit")
+        ax.fill_between(x, np.where(over, y, 0), step="post", color=CUT, alpha=0.8, linewidth=0,
+                        label="over the limit", gid="overflow")
     ax.axhline(instance.M, color="black", linestyle="--", linewidth=1, label=f"M = {instance.M}")
     ax.set_ylim(0, max(instance.M, int(mem.max())) * 1.08)
     ax.set_xlim(0, max(len(mem) - 1, 1))

@@ -27,12 +27,20 @@ def test_figure_marks_the_cut_and_draws_the_validator_profile():
     gantt, mem_ax = fig.axes
     cuts = [line for line in gantt.lines if line.get_marker() == "x"]
     assert len(cuts) == 1 and list(cuts[0].get_xdata()) == [2] and list(cuts[0].get_ydata()) == [1]
-    hatched = [p for p in gantt.patches if p.get_hatch() == "///"]
-    assert [(p.get_x(), p.get_width()) for p in hatched] == [(0, 2)]  # the cut run covers rounds 1..2
-    assert sorted(p.get_width() for p in gantt.patches if not p.get_hatch()) == [2, 3, 4]
-    profile = mem_ax.patches[0].get_data().values
-    assert list(profile) == [7, 9, 5, 6, 8, 6, 7] == list(memory_profile(CUT_INST, CUT_SCHED)[1:])
+    bars = {c.get_gid(): c for c in gantt.collections}
+    assert bars["cancelled runs"].get_hatch() == "///" and bars["runs"].get_hatch() is None
+
+    def spans(coll):  # (request, first round held - 1, last round held) of every bar
+        return sorted((round(p.vertices[:, 1].mean()), p.vertices[:, 0].min(), p.vertices[:, 0].max())
+                      for p in coll.get_paths())
+
+    assert spans(bars["cancelled runs"]) == [(1, 0, 2)]
+    assert spans(bars["runs"]) == [(0, 0, 3), (1, 3, 7), (2, 3, 5)]
+    outline = mem_ax.lines[0]  # level of round t drawn on [t-1, t)
+    assert list(outline.get_xdata()) == list(range(8))
+    assert list(outline.get_ydata()[:-1]) == [7, 9, 5, 6, 8, 6, 7] == list(memory_profile(CUT_INST, CUT_SCHED)[1:])
     assert any(list(line.get_ydata()) == [10, 10] for line in mem_ax.lines)  # the limit M
+    assert "overflow" not in {c.get_gid() for c in mem_ax.collections}
     assert "TEL = 14" in fig.get_suptitle() and "cancelled runs 1" in fig.get_suptitle()
 
 
@@ -41,7 +49,7 @@ def test_infeasible_schedule_is_drawn_with_the_overflow_in_the_title(tmp_path):
     sched = Schedule.from_starts(inst, [0, 1])
     fig = schedule_figure(inst, sched)
     assert "INFEASIBLE" in fig.get_suptitle() and "round 2 holds 11" in fig.get_suptitle()
-    assert len(fig.axes[1].patches) == 3  # profile, outline, and the red part over M
+    assert {c.get_gid() for c in fig.axes[1].collections} == {"memory", "overflow"}
     assert plot_schedule(inst, sched, tmp_path / "bad.png").read_bytes()[:8] == PNG
 
 
