@@ -174,7 +174,7 @@ def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
     cached = distinct - len(todo)
     failed: dict = {}
     bar = tqdm(total=distinct, initial=cached, desc=experiment.name, unit="task", disable=not progress,
-               file=sys.stderr, dynamic_ncols=True)
+               file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
     try:
         args = [(experiment.task, t.case, t.algorithm) for t in todo]
         for k, out in executor.unordered(execute, args):
