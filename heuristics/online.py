@@ -20,7 +20,7 @@ unless ``reuse_freed=False``):
      current memory ``s_i + g_i`` at round ``t`` and nothing after. ``"V1"``: ``o~_i = g_i + 1``,
      believed to complete next round, charged ``s_i + g_i + 1`` at round ``t + 1``.
 (iii) admit: waiting requests in priority order while the engine's future check
-     (:class:`heuristics.engine.FutureProfile`) passes at every believed completion round,
+     (the formula of :class:`heuristics.engine.FutureProfile`) passes at every believed completion round,
      the prefix rule. With overdue requests present the check also includes their believed
      completion round ``q`` (``t`` for W, ``t + 1`` for V1), where everything running is
      charged and a candidate is charged ``s + q - t`` (the engine's formula).
@@ -40,8 +40,10 @@ public knowledge.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
+from array import array
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -50,23 +52,88 @@ from kvsched.instance import Instance
 from kvsched.result import Result
 from kvsched.simulator import Decision, Policy, PolicyView, run_online
 
-from .engine import FutureProfile
-
 CONVENTIONS = ("W", "V1")
 
 
-class BeliefProfile(FutureProfile):
-    """:class:`FutureProfile` whose entries can also be removed by id (cancellations and
-    early finishes)."""
+class BeliefProfile:
+    """The engine's future-memory check (:meth:`heuristics.engine.FutureProfile.fits`, same
+    formula) over entries (believed completion ``C_j``, base ``s_j - p_j``) sorted by ``C_j``,
+    which can also be removed by id (cancellations, early finishes). Stored in
+    ``array('q')`` so the lazy numpy rebuild reads them without conversion, with a
+    constant-time necessary condition in front of :meth:`fits`."""
+
+    def __init__(self, M: int):
+        self.M = M
+        self.C = array("q")
+        self.base = array("q")
+        self.ids = array("q")
+        self.base_sum = 0
+        self._dirty = True
+
+    def __len__(self) -> int:
+        return len(self.C)
+
+    def add(self, rid: int, completion: int, base: int) -> None:
+        k = bisect.bisect_right(self.C, completion)
+        self.C.insert(k, completion)
+        self.base.insert(k, base)
+        self.ids.insert(k, rid)
+        self.base_sum += base
+        self._dirty = True
+
+    def pop_completed(self, t: int) -> list:
+        """Remove and return the ids of entries with ``C_j <= t``."""
+        k = bisect.bisect_right(self.C, t)
+        if k == 0:
+            return []
+        done = self.ids[:k].tolist()
+        self.base_sum -= sum(self.base[:k])
+        del self.C[:k], self.base[:k], self.ids[:k]
+        self._dirty = True
+        return done
 
     def remove(self, rid: int) -> bool:
         try:
             k = self.ids.index(rid)
         except ValueError:
             return False
+        self.base_sum -= self.base[k]
         del self.C[k], self.base[k], self.ids[k]
         self._dirty = True
         return True
+
+    def next_completion(self):
+        return self.C[0] if self.C else None
+
+    def _rebuild(self) -> None:
+        C = np.frombuffer(self.C, dtype=np.int64) if self.C else np.zeros(0, dtype=np.int64)
+        base = np.frombuffer(self.base, dtype=np.int64) if self.base else np.zeros(0, dtype=np.int64)
+        R = C.size
+        suffix = np.zeros(R + 1, dtype=np.int64)
+        suffix[:R] = np.cumsum(base[::-1])[::-1]
+        count = np.arange(R, -1, -1, dtype=np.int64)
+        mem = suffix[:R] + C * count[:R]
+        self._prefmax = np.maximum.accumulate(mem + C).tolist() if R else []
+        self._suffix = suffix.tolist()
+        del C, base  # release the buffers so the arrays can be resized again
+        self._dirty = False
+
+    def fits(self, t: int, s: int, o: int) -> bool:
+        """Can a request with prompt ``s`` and believed length ``o`` start at round ``t``?"""
+        C = self.C
+        R = len(C)
+        # every entry is alive until the first checked point (>= t + 1) and memory grows
+        # until then: the entries' memory at t + 1 plus the candidate's s + 1 must fit
+        if self.base_sum + R * (t + 1) + s + 1 > self.M:
+            return False
+        if self._dirty:
+            self._rebuild()
+        Ci = t + o
+        k_le = bisect.bisect_right(C, Ci)
+        if k_le and self._prefmax[k_le - 1] + s - t > self.M:
+            return False
+        k_ge = bisect.bisect_left(C, Ci)
+        return self._suffix[k_ge] + Ci * (R - k_ge) + s + o <= self.M
 
 
 def tie_priorities(instance: Instance, tie_break: Union[str, Sequence[int]], seed: int = 0) -> np.ndarray:
@@ -111,6 +178,9 @@ class BeliefPolicy(Policy):
         cap = view.M - np.asarray(view.s)
         self.est = np.clip(self._initial, 1, cap).tolist()  # o~_i
         self.tie = self._ties0.tolist()
+        self.est_np = np.asarray(self.est, dtype=np.int64)
+        self.tie_np = self._ties0.copy()
+        self.s_np = np.asarray(view.s, dtype=np.int64)
         self.s = view.s.tolist()
         self.a = view.arrivals.tolist()
         self.M = view.M
@@ -181,7 +251,10 @@ class BeliefPolicy(Policy):
             victims = self._resolve_overflow(t, set(admitted))
             admitted = [i for i in admitted if i not in victims]
             cancelled = [i for i in victims if victims[i]]
-        wake = None if self.queue or self.overdue else self.profile.next_completion()
+        if self.queue:  # nothing held or reserved: only an arrival can let a request in
+            wake = t + 1 if self.R or len(self.profile) else None
+        else:
+            wake = t + 1 if self.overdue else self.profile.next_completion()
         if not admitted and not cancelled:
             return Decision(wake=wake) if wake is not None else None
         return Decision(admit=admitted, cancel=cancelled, wake=wake)
@@ -191,13 +264,15 @@ class BeliefPolicy(Policy):
         victim -> True if it really ran (False: admitted this round, so just not admitted)."""
         ids = np.fromiter(self.start.keys(), dtype=np.int64, count=self.R)
         p = np.fromiter(self.start.values(), dtype=np.int64, count=self.R)
-        est = np.array([self.current_estimate(int(i), t) for i in ids], dtype=np.int64)
+        g = t - p
+        est = self.est_np[ids]
+        est = np.where(g >= est, g if self.convention == "W" else g + 1, est)  # overdue: refined
         if self.convention == "W":
-            tie = np.asarray(self.tie, dtype=np.int64)[ids]
+            tie = self.tie_np[ids]
         else:
             tie = self.rng.permutation(ids.size)
         order = np.lexsort((tie, est))
-        freed = np.cumsum((np.asarray(self.s, dtype=np.int64)[ids] + (t + 1) - p)[order])
+        freed = np.cumsum((self.s_np[ids] + (t + 1) - p)[order])
         excess = self.base_sum + self.R * (t + 1) - self.M
         k = int(np.searchsorted(freed, excess)) + 1  # cancel the first k in that order
         victims = {}
@@ -207,10 +282,10 @@ class BeliefPolicy(Policy):
             if not victims[i]:
                 pass  # never really started: its state is unchanged
             elif self.convention == "W":
-                self.est[i] = max(self.current_estimate(i, t), g + 1)
+                self.est[i] = self.est_np[i] = max(self.current_estimate(i, t), g + 1)
             else:
-                self.est[i] = max(self.current_estimate(i, t), g)
-                self.tie[i] = int(self.rng.integers(0, 1 << 62))
+                self.est[i] = self.est_np[i] = max(self.current_estimate(i, t), g)
+                self.tie[i] = self.tie_np[i] = int(self.rng.integers(0, 1 << 62))
             self._stop(i)
             self.profile.remove(i)
             self._push(i)

@@ -57,7 +57,9 @@ class MemoryOverflowError(PolicyError):
 @dataclass
 class Decision:
     """What a policy does at round ``t``. ``wake``: the next round at which it wants to be
-    called if no request finishes or arrives before (``None``: the next round)."""
+    called if no request finishes or arrives before. ``None``: the next round while requests
+    run; when nothing runs and nothing was admitted, ``None`` means "wait for an arrival"
+    (and, with none left, the simulator reports a stall)."""
 
     admit: Sequence[int] = ()
     cancel: Sequence[int] = ()
@@ -178,7 +180,7 @@ def simulate(instance: Instance, policy: Policy, max_rounds: Optional[int] = Non
             waiting += len(arrived)
             policy.on_arrival(arrived, view)
         dec = policy.on_round(view)
-        wake = t + 1
+        wake = None
         admitted = False
         if dec is not None:
             for i in dec.cancel:
@@ -206,14 +208,15 @@ def simulate(instance: Instance, policy: Policy, max_rounds: Optional[int] = Non
         # next round: the policy's wish, capped by the next finish or arrival (a stale heap
         # entry of a cancelled run only makes us stop earlier)
         events = ([heap[0][0]] if heap else []) + ([arr[nxt]] if nxt < n else [])
-        if R == 0 and not admitted:
-            # nothing runs and the policy starts nothing: only an arrival can change that
+        if R == 0 and not admitted and wake is None:
+            # nothing runs, the policy starts nothing and asks for no round: only an arrival
+            # can change that
             if nxt >= n:
                 raise PolicyError(f"round {t}: nothing runs, nothing will arrive, and the policy "
                                   f"admits none of the {waiting} waiting requests")
             t_next = max(t + 1, arr[nxt])
         else:
-            t_next = min([wake] + events)
+            t_next = min([t + 1 if wake is None else wake] + events)
         # memory only grows between events: the last round before t_next is covered by
         # checking t_next itself (a request completing there holds its peak there)
         if R and base_sum + R * t_next > M:
