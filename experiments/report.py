@@ -9,17 +9,23 @@ Figures use matplotlib's ``Figure`` directly (Agg canvas, no pyplot state).
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .runner import csv_text, write_json_atomic, write_text_atomic
-from .spec import Experiment
+from .spec import Experiment, canonical
+
+#: CSV columns in this order; a task's extra columns follow, sorted by name
+COLUMNS = ("key", "instance_hash", "family", "n", "seed", "instance_params", "M", "algorithm",
+           "params", "label", "status", "bound", "incumbent", "gap", "wall_time", "algo_seed",
+           "threads", "solver_status", "cancelled_runs", "schedule_hash", "versions", "message")
 
 
 def write_outputs(experiment: Experiment, rows: list, outdir: Path, meta: dict, plots: bool = True) -> list:
@@ -111,3 +117,32 @@ def _fmt(v) -> str:
             return str(int(v))
         return f"{v:.1f}" if abs(v) >= 1000 else f"{v:.4g}"
     return str(v)
+
+
+def csv_text(rows: list) -> str:
+    """Rows as CSV text: :data:`COLUMNS` first, then extra columns sorted; None is empty."""
+    extras = sorted({k for r in rows for k in r} - set(COLUMNS))
+    cols = list(COLUMNS) + extras
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for r in rows:
+        w.writerow(["" if r.get(c) is None else _cell(r[c]) for c in cols])
+    return buf.getvalue()
+
+
+def _cell(v):
+    if isinstance(v, (dict, list, tuple)):
+        return canonical(v)
+    return repr(v) if isinstance(v, float) else v
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=1, sort_keys=True) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

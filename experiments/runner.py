@@ -12,16 +12,13 @@
    ``results.csv`` (one row per instance x algorithm, in plan order, built from the cached
    records only: a resumed sweep writes the same bytes as an uninterrupted one),
    ``summary.md``, ``summary.png`` (or the experiment's own plots) and ``run.json`` (command,
-   git commit, versions, counts, wall time).
+   git commit, versions, counts, wall time); see :mod:`experiments.report`.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
 import importlib.metadata
-import io
-import json
 import os
 import platform
 import subprocess
@@ -41,11 +38,6 @@ from kvsched.validator import validate
 from .cache import ResultStore
 from .executors import SerialExecutor
 from .spec import Algorithm, Case, Experiment, cache_key, canonical
-
-#: CSV columns in this order; a task's extra columns follow, sorted by name
-COLUMNS = ("key", "instance_hash", "family", "n", "seed", "instance_params", "M", "algorithm",
-           "params", "label", "status", "bound", "incumbent", "gap", "wall_time", "algo_seed",
-           "threads", "solver_status", "cancelled_runs", "schedule_hash", "versions", "message")
 
 #: packages whose versions are recorded with every result
 PACKAGES = ("numpy", "scipy", "pandas", "pyomo", "highspy", "ortools")
@@ -193,7 +185,7 @@ def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
         executor.close()
         bar.close()
 
-    from .report import write_outputs
+    from .report import write_outputs  # pandas and matplotlib: needed here, not in workers
 
     rows = [flatten(store.get(t.key) or failed[t.key]) for t in tasks]
     summary = RunSummary(experiment.name, quick, distinct, cached, len(todo) - len(failed),
@@ -233,24 +225,6 @@ def flatten(record: dict) -> dict:
     return row
 
 
-def csv_text(rows: list) -> str:
-    """Rows as CSV text: :data:`COLUMNS` first, then extra columns sorted; None is empty."""
-    extras = sorted({k for r in rows for k in r} - set(COLUMNS))
-    cols = list(COLUMNS) + extras
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
-    for r in rows:
-        w.writerow(["" if r.get(c) is None else _cell(r[c]) for c in cols])
-    return buf.getvalue()
-
-
-def _cell(v):
-    if isinstance(v, (dict, list, tuple)):
-        return canonical(v)
-    return repr(v) if isinstance(v, float) else v
-
-
 def _meta(experiment: Experiment, quick: bool, summary: RunSummary, command: Optional[str]) -> dict:
     return {
         "experiment": experiment.name,
@@ -274,14 +248,3 @@ def _git_commit() -> Optional[str]:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
-
-
-def write_json_atomic(path: Path, obj) -> None:
-    write_text_atomic(path, json.dumps(obj, indent=1, sort_keys=True) + "\n")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
