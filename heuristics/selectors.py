@@ -77,51 +77,32 @@ def max_batch_size(s: np.ndarray, o: np.ndarray, M: int) -> int:
 
 
 def longest_feasible_prefix(s: np.ndarray, o: np.ndarray, M: int, order: np.ndarray,
-                            base: np.ndarray | None = None) -> np.ndarray:
+                            base: np.ndarray | None = None, probes: int = 8) -> np.ndarray:
     """The longest prefix P of ``order`` such that ``base + P`` is a batch (``base`` must be
     one). Returns the indices of P. A superset of an infeasible set is infeasible, so the
-    answer is one cut: for short orders every member's constraint is tabulated against
-    every prefix at once (``O((|base| + L) L)``), otherwise a binary search on the cut."""
+    answer is one cut, found by a ``probes``-ary search: each round evaluates the peaks of
+    up to ``probes`` prefixes at once (members sorted by o once, prefix membership as a
+    mask), so a cut among L candidates takes ``log_probes(L)`` vectorised rounds."""
     base = np.zeros(0, dtype=np.int64) if base is None else np.asarray(base, dtype=np.int64)
     order = np.asarray(order, dtype=np.int64)
-    order = order[: max_batch_size(s[order], o[order], M) + 1] if len(order) > 64 else order
-    L, nb = len(order), len(base)
+    L = len(order)
     if L == 0:
         return order
-    if (nb + L) * L <= 1 << 16:
-        sc, oc = s[order], o[order]
-        rows_o = np.concatenate([o[base], oc])
-        acc = np.zeros(nb + L, dtype=np.int64)
-        if nb:
-            asc = np.argsort(o[base], kind="stable")
-            oa = o[base][asc]
-            suf = np.concatenate([np.cumsum(s[base][asc][::-1])[::-1], [0]])
-            q = np.searchsorted(oa, rows_o, side="left")
-            acc = suf[q] + (nb - q) * rows_o
-        # A[r, j]: constraint of member r once c_0..c_j are added (row of c_i counts from j = i)
-        A = np.cumsum(np.where(oc[None, :] >= rows_o[:, None], sc[None, :] + rows_o[:, None], 0), axis=1)
-        over = (A + acc[:, None]) > M
-        over[nb:] &= np.triu(np.ones((L, L), dtype=bool))
-        bad = over.any(axis=0)
-        return order[: int(np.argmax(bad))] if bad.any() else order
-
-    def ok(m):
-        idx = np.concatenate([base, order[:m]])
-        return batch_peak(s[idx], o[idx]) <= M
-
-    lo, hi = 0, L  # ok(lo) holds
+    members = np.concatenate([base, order])
+    pos = np.concatenate([np.full(len(base), -1), np.arange(L)])  # prefix rank; base: always in
+    srt = np.argsort(-o[members], kind="stable")
+    od, sd, pd = o[members][srt], s[members][srt], pos[srt]
+    lo, hi = 0, L  # prefix lo is feasible; the answer is in [lo, hi]
     while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid - 1
+        ms = np.unique(np.linspace(lo + 1, hi, min(probes, hi - lo)).astype(np.int64))
+        inc = pd[None, :] < ms[:, None]
+        cs = np.cumsum(np.where(inc, sd, 0), axis=1)
+        peak = np.where(inc, cs + np.cumsum(inc, axis=1) * od, 0).max(axis=1)
+        ok = peak <= M  # True then False (monotone)
+        k = int(ok.sum())
+        lo = int(ms[k - 1]) if k else lo
+        hi = int(ms[k]) - 1 if k < len(ms) else hi
     return order[:lo]
-
-
-def _ascending(a: np.ndarray, *keys: np.ndarray) -> np.ndarray:
-    """Indices of ``a``'s positions sorted by ``keys`` (first key primary), then by index."""
-    return np.lexsort((np.arange(len(a)),) + tuple(reversed(keys)))
 
 
 # --------------------------------------------------------------------------- DP selectors
@@ -302,7 +283,8 @@ class _Members:
 
 
 def swap_select(s, o, M: int, max_iter: int = 1000, **_) -> np.ndarray:
-    """Local swap search: start from ascending ``s + o`` added while they fit; repeatedly
+    """Local swap search: start from :func:`greedy_select` (ascending ``s + o`` added while
+    they fit); repeatedly
     apply the best improving move in ``(F, -|X|)`` among adding one outsider, removing one
     member, or swapping one member for one outsider; stop at a local optimum or after
     ``max_iter`` moves. Ties between moves: add, then remove, then swap; lower index first.
@@ -311,7 +293,7 @@ def swap_select(s, o, M: int, max_iter: int = 1000, **_) -> np.ndarray:
     M = int(M)
     n = len(s)
     inside = np.zeros(n, dtype=bool)
-    inside[longest_feasible_prefix(s, o, M, _ascending(s, s + o))] = True
+    inside[greedy_select(s, o, M)] = True
     for _ in range(max_iter):
         idx = np.flatnonzero(inside)
         out = np.flatnonzero(~inside)
@@ -356,15 +338,12 @@ def swap_select(s, o, M: int, max_iter: int = 1000, **_) -> np.ndarray:
 def greedy_select(s, o, M: int, **_) -> np.ndarray:
     """Ascending ``s + o`` (ties: o, index) added while they fit: "largest batch first"."""
     s, o = np.asarray(s, dtype=np.int64), np.asarray(o, dtype=np.int64)
-    K = max_batch_size(s, o, int(M))
-    key = s + o
-    pool = _smallest(key, K + 1, o)
-    return np.sort(longest_feasible_prefix(s, o, int(M), pool))
+    return np.sort(sorted_prefix(s, o, int(M), np.arange(len(s)), s + o, o))
 
 
 def _smallest(key: np.ndarray, m: int, tie: np.ndarray) -> np.ndarray:
-    """Indices of the ``m`` smallest ``key`` values, sorted by (key, tie, index); ``O(n)``
-    selection, then a sort of ``m`` values (the whole cut-off value class is kept)."""
+    """Positions of the ``m`` smallest ``key`` values, sorted by (key, tie, position);
+    ``O(n)`` selection, then a sort of the cut-off value class and everything below it."""
     n = len(key)
     if m < n:
         cut = np.partition(key, m - 1)[m - 1]
@@ -374,21 +353,34 @@ def _smallest(key: np.ndarray, m: int, tie: np.ndarray) -> np.ndarray:
     return sub[np.lexsort((sub, tie[sub], key[sub]))][:m]
 
 
+def sorted_prefix(s, o, M: int, cand: np.ndarray, key: np.ndarray, tie: np.ndarray,
+                  base: np.ndarray | None = None) -> np.ndarray:
+    """The longest feasible prefix (on top of ``base``) of the requests ``cand`` sorted by
+    ``(key, tie, index)`` (``key`` / ``tie`` are indexed like ``s``). Galloping: only the
+    first 64, 256, ... of the order are ever sorted, so a batch of k costs ``O(n + k log k)``."""
+    m = 64
+    while True:
+        top = cand[_smallest(key[cand], m, tie[cand])] if len(cand) else cand
+        P = longest_feasible_prefix(s, o, M, top, base)
+        if len(P) < len(top) or len(top) == len(cand):
+            return P
+        m *= 4
+
+
 QUANTILE_LEVELS = (0.1, 0.25, 0.5, 0.75, 0.9)
 
 
 def quantile_select(s, o, M: int, levels: Sequence[float] = QUANTILE_LEVELS, sample: int = 1000,
                     seed: int = 0, **_) -> np.ndarray:
     """Quantile greedy. On a seeded sample (with replacement) of ``sample`` requests, for
-    each level q take the q-quantiles of ``s + o`` and of ``o``; the requests below both
-    thresholds (lower sample quantiles) are added by ascending ``s + o`` while they fit; the remaining memory is
-    filled with the other requests by ascending ``o / (s + o)`` while they fit. The best
-    batch over the levels in ``(F, -|X|)`` is returned (ties: the lower level).
-    ``O(n)`` per level (selection, no full sort)."""
+    each level q take the lower q-quantiles of ``s + o`` and of ``o``; the requests below
+    both thresholds are added by ascending ``s + o`` (ties: o, index) while they fit; the
+    remaining memory is filled with the other requests by ascending ``o / (s + o)`` (ties:
+    s + o, index) while they fit. The best batch over the levels in ``(F, -|X|)`` is
+    returned (ties: the lower level). ``O(n)`` per level (selection, no full sort)."""
     s, o = np.asarray(s, dtype=np.int64), np.asarray(o, dtype=np.int64)
     M = int(M)
     n = len(s)
-    K = max_batch_size(s, o, M)
     rng = np.random.default_rng(seed)
     smp = rng.integers(0, n, size=sample) if n > sample else np.arange(n)
     size = s + o
@@ -396,16 +388,14 @@ def quantile_select(s, o, M: int, levels: Sequence[float] = QUANTILE_LEVELS, sam
     qs = np.sort(size[smp]), np.sort(o[smp])
     at = [int(q * (len(smp) - 1)) for q in levels]  # the "lower" sample quantile
     best, best_val = None, None
+    rest = np.ones(n, dtype=bool)
     for a in at:
         t_size, t_o = qs[0][a], qs[1][a]
         below = np.flatnonzero((size <= t_size) & (o <= t_o))
-        first = below[_smallest(size[below], K + 1, o[below])] if len(below) else below
-        X0 = longest_feasible_prefix(s, o, M, first)
-        rest = np.ones(n, dtype=bool)
+        X0 = sorted_prefix(s, o, M, below, size, o)
         rest[X0] = False
-        others = np.flatnonzero(rest)
-        fill = others[_smallest(ratio[others], K + 1, size[others])] if len(others) else others
-        X = np.concatenate([X0, longest_feasible_prefix(s, o, M, fill, base=X0)])
+        X = np.concatenate([X0, sorted_prefix(s, o, M, np.flatnonzero(rest), ratio, size, base=X0)])
+        rest[X0] = True
         if not len(X):
             continue
         val = (int(o[X].sum()), len(X))
