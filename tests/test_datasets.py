@@ -6,8 +6,10 @@ import http.server
 import threading
 
 import pytest
+from click.testing import CliRunner
 
 from kvsched import datasets
+from kvsched.cli import cli
 from kvsched.datasets import DatasetError, download, fetch, sha256_file
 from kvsched.paths import shared_data_dir, shared_trace
 from kvsched.traces import PRESETS
@@ -76,8 +78,8 @@ def test_cli_download_mismatch_deletes_and_fails(server, tmp_path):
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert "SHA-256 mismatch" in res.stderr and datasets.SOURCES["azure-code"].sha256 in res.stderr
     assert list((tmp_path / "dl").iterdir()) == []
-    res = run_cli("data", "download", "no-such-trace")
-    assert res.returncode == 1 and "unknown trace 'no-such-trace'" in res.stderr
+    res = CliRunner().invoke(cli, ["data", "download", "no-such-trace"])
+    assert res.exit_code == 1 and "Error: unknown trace 'no-such-trace'; known: lmsys-257," in res.output
 
 
 def test_cli_download_real_trace_from_local_server(server, tmp_path):
@@ -114,9 +116,9 @@ def test_recorded_hashes_match_the_shared_copies():
         assert sha256_file(path) == d.source.sha256, d.name
 
 
-def test_cli_list(tmp_path):
-    res = run_cli("data", "list", "--json")
-    assert res.returncode == 0, res.stderr
+def test_cli_list():
+    res = CliRunner().invoke(cli, ["data", "list", "--json"])
+    assert res.exit_code == 0, res.output
     entries = last_json(res.stdout)["datasets"]
     assert [e["name"] for e in entries] == list(PRESETS)
     azure = next(e for e in entries if e["name"] == "azure-conv")

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import experiments
 from experiments.cache import CacheWarning, ResultStore
@@ -21,6 +22,7 @@ from experiments.demo_baselines import task as demo_task
 from experiments.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
 from experiments.runner import cache_path, output_dir, run_experiment
 from experiments.spec import Algorithm, Experiment, Grid, InstanceSpec
+from kvsched.cli import cli
 from kvsched.schedule import Schedule
 from kvsched.validator import validate
 
@@ -281,5 +283,5 @@ def test_cli_quick_demo(tmp_path):
     assert "kvsched experiment demo-baselines --quick" in md and "| random | 50 | mcsf | 3 |" in md
     assert json.loads((outdir / "run.json").read_text())["tasks"] == 27
 
-    res = run_cli("experiment", "demo-baselines", "--executor", "dask")
-    assert res.returncode != 0 and "--executor dask needs --scheduler" in res.stderr
+    res = CliRunner().invoke(cli, ["experiment", "demo-baselines", "--executor", "dask"])
+    assert res.exit_code == 2 and "--executor dask needs --scheduler ADDRESS" in res.output
