@@ -1,11 +1,12 @@
 """The time-indexed MILP (:mod:`models.timeindexed`) solved by HiGHS through Pyomo's new
 solver interface (``pyomo.contrib.solver``, persistent ``highs``).
 
-The best heuristic schedule (``heuristics.best_of``) is the upper bound UB that cuts the
-start windows (``p_i - a_i <= UB - sum_j o_j``) and the MIP start: the interface has no
-warm-start flag, so after ``set_instance`` the class counts of the start are handed to the
-underlying ``highspy.Highs`` object with ``setSolution`` (HiGHS logs "MIP start solution is
-feasible" when it takes it). HiGHS runs with ``mip_rel_gap = 0`` and ``mip_abs_gap = 0.999``
+The best heuristic schedule (``heuristics.best_of``, or ``ub_schedule``) is the upper bound
+UB that cuts the start windows (``p_i - a_i <= UB - sum_j o_j``, tightened by
+:func:`models.timeindexed.optimality_windows`; every optimal schedule stays inside) and
+the MIP start: the interface has no warm-start flag, so after ``set_instance`` the class
+counts of the start are handed to the underlying ``highspy.Highs`` object with
+``setSolution`` (HiGHS logs "MIP start solution is feasible" when it takes it). HiGHS runs with ``mip_rel_gap = 0`` and ``mip_abs_gap = 0.999``
 (TEL is integral). The incumbent is the better of the heuristic and the MILP schedule,
 always validated; the bound is ``max(HiGHS dual bound, closed-form lower_bound)``.
 Pyomo and highspy are imported inside the functions (lazy adapter).

@@ -83,25 +83,30 @@ def completion_rounds(classes: list) -> list:
 
 
 def core_families(classes: list, M: int) -> list:
-    """Core inequalities ``(L, k, h)``: at every round at most k requests of
-    ``L = {j : o_j >= o*}`` have age greater than h, with
-    ``h = max(0, floor((M - s_L - o*) / k) - s_L)`` and ``s_L = min s over L``.
-    (Take k+1 of them, let i complete first: at C_i the others hold ``>= s_L + h + 1``
-    each and i holds ``>= s_L + o*``, more than M in total.) For each ``o*`` only the
-    smallest k per distinct h is kept (it dominates); rows with ``h >= max o`` are empty."""
-    families = []
-    for o_star in sorted({c.o for c in classes}):
-        L = [ci for ci, c in enumerate(classes) if c.o >= o_star]
-        size = sum(classes[ci].size for ci in L)
-        s_L = min(classes[ci].s for ci in L)
-        o_max = max(classes[ci].o for ci in L)
-        seen = set()
-        for k in range(1, size):
-            h = max(0, (M - s_L - o_star) // k - s_L)
-            if h in seen or h >= o_max:
+    """Core inequalities ``(L, k, h)``: at every round at most k requests of L have age
+    greater than h. L = ``{j : s_j >= s*, o_j >= o*}`` for thresholds on both, and
+    ``h = max(0, floor((M - s_L - o_L) / k) - s_L)`` with ``s_L``, ``o_L`` the least prompt
+    and output in L. (Take k+1 of them, let i complete first: at C_i the others hold
+    ``>= s_L + h + 1`` each and i holds ``>= s_L + o_L``, more than M in total.) Per L only
+    the smallest k per distinct h is kept (it dominates); rows with ``h >= max o`` are empty."""
+    families, seen_sets = [], set()
+    for s_star in sorted({c.s for c in classes}):
+        for o_star in sorted({c.o for c in classes}):
+            L = tuple(ci for ci, c in enumerate(classes) if c.s >= s_star and c.o >= o_star)
+            if not L or L in seen_sets:
                 continue
-            seen.add(h)
-            families.append((tuple(L), k, h))
+            seen_sets.add(L)
+            size = sum(classes[ci].size for ci in L)
+            s_L = min(classes[ci].s for ci in L)
+            o_L = min(classes[ci].o for ci in L)
+            o_max = max(classes[ci].o for ci in L)
+            seen_h = set()
+            for k in range(1, size):
+                h = max(0, (M - s_L - o_L) // k - s_L)
+                if h in seen_h or h >= o_max:
+                    continue
+                seen_h.add(h)
+                families.append((L, k, h))
     return families
 
 

@@ -207,3 +207,11 @@ def test_model_above_nonzero_budget_is_not_built():
     assert res.objective == 131 and res.report.feasible  # the heuristic incumbent
     lp = solve_lp(HARD10, max_nonzeros=100)
     assert lp.status == "error" and lp.bound == lower_bound(HARD10)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_core_rows_keep_the_optimum_with_mixed_prompts(seed):
+    inst = random_instance(400 + seed, n=5, M=14, hi=6)
+    res = solve_milp(inst, time_limit=30, core=True)
+    assert res.status == "optimal" and res.objective == exhaustive_optimum(inst)
+    assert res.params["rows"] > solve_lp(inst).params["rows"]  # the core rows are there
