@@ -237,24 +237,29 @@ def test_csv_schedule_hashes_match_revalidated_stored_schedules(tmp_path):
         assert int(row["bound"]) <= rep.tel
 
 
-def overflowing_task(case, algorithm):
-    """Claims a schedule that starts everything at round 0 (over memory on these instances)."""
+def lying_task(case, algorithm):
+    """Claims an overflowing schedule, raises, or reports an incumbent off by one."""
     if algorithm.name == "raise":
         raise ValueError("boom")
+    if algorithm.name == "off-by-one":
+        sched = Schedule.from_starts(case.instance, [sum(case.instance.outputs[:i]) for i in range(case.instance.n)])
+        return {"status": "feasible", "incumbent": validate(case.instance, sched).tel - 1, "schedule": sched}
     sched = Schedule.from_starts(case.instance, [0] * case.instance.n)
     return {"status": "feasible", "incumbent": sum(case.instance.outputs), "schedule": sched}
 
 
 def test_invalid_schedules_and_exceptions_become_uncached_error_rows(tmp_path):
-    bad = Experiment(name="test-bad", description="", task=overflowing_task,
-                     algorithms=(Algorithm("overflow"), Algorithm("raise")),
+    bad = Experiment(name="test-bad", description="", task=lying_task,
+                     algorithms=(Algorithm("overflow"), Algorithm("raise"), Algorithm("off-by-one")),
                      grids=(Grid("random", (20,), (0,)),), quick_grids=())
     summary = run_experiment(bad, results_dir=tmp_path, **QUIET)
-    assert summary.computed == 0 and len(summary.errors) == 2
+    assert summary.computed == 0 and len(summary.errors) == 3
     rows = read_csv(csv_path(bad, tmp_path))
-    assert [r["status"] for r in rows] == ["error", "error"]
+    assert [r["status"] for r in rows] == ["error", "error", "error"]
     assert rows[0]["message"].startswith("schedule rejected by the validator: memory violation: round 1")
     assert rows[1]["message"] == "ValueError: boom"
+    tel = int(rows[2]["incumbent"]) + 1  # one request at a time: a feasible schedule, misreported
+    assert rows[2]["message"] == f"incumbent {tel - 1} != validated TEL {tel}"
     assert not cache_path(bad, tmp_path).exists()
 
 
