@@ -120,3 +120,21 @@ def test_arrival_helpers():
     assert a[0] == 0 and np.all(np.diff(a) >= 0)
     assert a[-1] / 20000 == pytest.approx(0.5, rel=0.03)  # rate 2 per round
     assert poisson_arrivals(50, 1.0, seed=3).tolist() == poisson_arrivals(50, 1.0, seed=3).tolist()
+
+
+def test_cli_simulate_json_contract(write_json):
+    from conftest import last_json, run_cli
+
+    path = write_json({"M": 6, "requests": [{"prompt": 2, "output": o, "lower": 1, "upper": 4} for o in (1, 1, 2, 3)]})
+    out = run_cli("simulate", "hsf", path, "--json")
+    assert out.returncode == 0, out.stderr
+    d = last_json(out.stdout)
+    assert d["objective"] == 11 and d["starts"] == [0, 0, 1, 3] and d["status"] in ("feasible", "optimal")
+    assert d["summary"]["TEL"] == 11 and d["summary"]["cancellations"] == 0
+    for key in ("bound", "gap", "runs", "wall_time"):
+        assert key in d
+    out = run_cli("simulate", "amin", path, "--predictions", "rough", "--convention", "V1", "--json")
+    d = last_json(out.stdout)
+    assert d["summary"]["cancellations"] == sum(len(r) - 1 for r in d["runs"])
+    bad = run_cli("simulate", "amin", path, "--predictions", "overlap:x")
+    assert bad.returncode != 0 and "overlap" in bad.stderr and "Traceback" not in bad.stderr
