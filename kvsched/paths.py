@@ -1,7 +1,8 @@
 """Where things live: the repository's results folder and the optional shared traces.
 
 The traces in ``../shared/data`` (beside the repository) are never copied into the
-repository; ``KVSCHED_DATA`` may point elsewhere. Code that uses them must work, or skip,
+repository; ``KVSCHED_DATA`` may point elsewhere, and traces fetched by ``kvsched data download``
+land in ``~/.cache/kvsched/data``. Code that uses them must work, or skip,
 when they are absent.
 """
 
@@ -19,6 +20,7 @@ def shared_data_dir() -> Optional[Path]:
     env = os.environ.get("KVSCHED_DATA")
     cands = [Path(env)] if env else []
     cands.append(REPO_ROOT.parent / "shared" / "data")
+    cands.append(Path.home() / ".cache" / "kvsched" / "data")  # `kvsched data download` default
     for c in cands:
         if c.is_dir():
             return c
