@@ -16,20 +16,22 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "results"
 
 
-def shared_data_dir() -> Optional[Path]:
+def _data_dirs() -> list:
     env = os.environ.get("KVSCHED_DATA")
     cands = [Path(env)] if env else []
     cands.append(REPO_ROOT.parent / "shared" / "data")
     cands.append(Path.home() / ".cache" / "kvsched" / "data")  # `kvsched data download` default
-    for c in cands:
-        if c.is_dir():
-            return c
-    return None
+    return [c for c in cands if c.is_dir()]
+
+
+def shared_data_dir() -> Optional[Path]:
+    dirs = _data_dirs()
+    return dirs[0] if dirs else None
 
 
 def shared_trace(filename: str) -> Optional[Path]:
-    d = shared_data_dir()
-    if d is None:
-        return None
-    p = d / filename
-    return p if p.is_file() else None
+    """The first data folder holding ``filename``, or ``None``."""
+    for d in _data_dirs():
+        if (d / filename).is_file():
+            return d / filename
+    return None
