@@ -94,7 +94,8 @@ def longest_feasible_prefix(s: np.ndarray, o: np.ndarray, M: int, order: np.ndar
     od, sd, pd = o[members][srt], s[members][srt], pos[srt]
     lo, hi = 0, L  # prefix lo is feasible; the answer is in [lo, hi]
     while lo < hi:
-        ms = np.unique(np.linspace(lo + 1, hi, min(probes, hi - lo)).astype(np.int64))
+        g = min(probes, hi - lo)
+        ms = lo + 1 + (hi - lo - 1) * np.arange(g) // max(1, g - 1)  # strictly increasing, ends at hi
         inc = pd[None, :] < ms[:, None]
         cs = np.cumsum(np.where(inc, sd, 0), axis=1)
         peak = np.where(inc, cs + np.cumsum(inc, axis=1) * od, 0).max(axis=1)
@@ -357,8 +358,8 @@ def sorted_prefix(s, o, M: int, cand: np.ndarray, key: np.ndarray, tie: np.ndarr
                   base: np.ndarray | None = None) -> np.ndarray:
     """The longest feasible prefix (on top of ``base``) of the requests ``cand`` sorted by
     ``(key, tie, index)`` (``key`` / ``tie`` are indexed like ``s``). Galloping: only the
-    first 64, 256, ... of the order are ever sorted, so a batch of k costs ``O(n + k log k)``."""
-    m = 64
+    first 32, 128, ... of the order are ever sorted, so a batch of k costs ``O(n + k log k)``."""
+    m = 32
     while True:
         top = cand[_smallest(key[cand], m, tie[cand])] if len(cand) else cand
         P = longest_feasible_prefix(s, o, M, top, base)

@@ -87,20 +87,25 @@ def promise_order(s: np.ndarray, o: np.ndarray) -> np.ndarray:
 
 def batch_order(s, o, M: int, select: Callable, pool: int | None = None, **kw) -> list:
     """The Sorted-F batches, in order, each an array of request indices by ascending o.
-    ``select`` is called as ``select(s_pool, o_pool, M, ids=pool_request_indices, **kw)``."""
+    ``select`` is called as ``select(s_pool, o_pool, M, ids=pool_request_indices, **kw)``.
+    With ``pool`` the candidates are a window of the promise order, refilled after every
+    step (``O(pool)`` per step); without, all unordered requests in index order."""
     s, o = np.asarray(s, dtype=np.int64), np.asarray(o, dtype=np.int64)
-    rem = promise_order(s, o) if pool else np.arange(len(s))
+    queue = promise_order(s, o) if pool else np.arange(len(s))
+    cand, nxt = (queue[:pool], pool) if pool else (queue, len(queue))
     batches = []
-    while len(rem):
-        cand = rem[:pool] if pool else rem
+    while len(cand):
         chosen = np.asarray(select(s[cand], o[cand], M, ids=cand, **kw), dtype=np.int64)
         if not len(chosen):
             raise RuntimeError("selector returned an empty batch")
         X = cand[chosen]
         batches.append(X[np.lexsort((X, o[X]))])
-        keep = np.ones(len(rem), dtype=bool)
-        keep[chosen] = False  # chosen indexes cand = rem[:len(cand)]
-        rem = rem[keep]
+        keep = np.ones(len(cand), dtype=bool)
+        keep[chosen] = False
+        cand = cand[keep]
+        if nxt < len(queue):
+            cand = np.concatenate([cand, queue[nxt: nxt + len(chosen)]])
+            nxt += len(chosen)
     return batches
 
 
