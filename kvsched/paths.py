@@ -18,8 +18,9 @@ RESULTS_DIR = REPO_ROOT / "results"
 
 def _data_dirs() -> list:
     env = os.environ.get("KVSCHED_DATA")
-    cands = [Path(env)] if env else []
-    cands.append(REPO_ROOT.parent / "shared" / "data")
+    if env:  # an explicit folder replaces the defaults
+        return [Path(env)] if Path(env).is_dir() else []
+    cands = [REPO_ROOT.parent / "shared" / "data"]
     cands.append(Path.home() / ".cache" / "kvsched" / "data")  # `kvsched data download` default
     return [c for c in cands if c.is_dir()]
 
