@@ -1,0 +1,134 @@
+"""Theory (SPEC section 3): A_min's Rayleigh quotient, the closed-form bounds, the families."""
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kvsched.theory import bounds, rayleigh as ry
+
+# ------------------------------------------------------------------ Rayleigh quotient
+
+
+def test_entries_and_fast_products_match_the_definition():
+    assert ry.a_entry(1, 1) == 1 and ry.a_entry(2, 2) == 4
+    assert ry.a_entry(1, 2) == ry.a_entry(2, 1) == Fraction(7, 4)  # 1/2 * (9/2 - 1)
+    assert ry.a_entry(3, 2) == Fraction(4, 6) * (Fraction(25, 2) - 4)
+    rng = np.random.default_rng(0)
+    for u in (1, 2, 3, 17):
+        A, B = ry.a_matrix(u), ry.b_matrix(u)
+        assert A[u - 1, 0] == pytest.approx(float(ry.a_entry(u, 1)))
+        x = rng.random(u)
+        assert np.allclose(ry.a_times(x), A @ x, rtol=1e-13, atol=0)
+        assert np.allclose(ry.b_times(x), B @ x, rtol=1e-13, atol=0)
+
+
+def test_b_is_a_weighted_sum_of_squared_tail_sums():
+    """x'Bx = sum_k (2k-1) X_k^2 with X_k = x_k + ... + x_u: B is positive definite."""
+    x = np.random.default_rng(1).normal(size=9)
+    tails = np.cumsum(x[::-1])[::-1]
+    k = np.arange(1, 10)
+    assert x @ ry.b_matrix(9) @ x == pytest.approx(np.sum((2 * k - 1) * tails ** 2), rel=1e-12)
+    assert np.linalg.eigvalsh(ry.b_matrix(30)).min() > 0
+
+
+def test_cr1_is_1_and_cr2_is_five_quarters_exactly():
+    assert ry.quotient_exact([1]) == 1
+    assert ry.quotient_exact([Fraction(2, 3), Fraction(1, 3)]) == Fraction(5, 4)
+    # (A - lam B) for u = 2: det = 4 (1 - lam)^2 - (7/4 - lam)^2, roots 1/4 and 5/4
+    lam = Fraction(5, 4)
+    assert 4 * (1 - lam) ** 2 - (Fraction(7, 4) - lam) ** 2 == 0
+    for u, value, x in ((1, 1.0, [1.0]), (2, 1.25, [2 / 3, 1 / 3])):
+        r = ry.rayleigh(u)
+        assert r.method == "eigen" and r.eig_positive
+        assert r.cr == pytest.approx(value, abs=1e-14)
+        assert r.cr_orthant == pytest.approx(value, abs=1e-14)
+        assert np.allclose(r.maximiser, x, atol=1e-12)
+
+
+def test_orthant_method_finds_cr2_from_a_poor_start():
+    o = ry.orthant_max(2, x0=[0.05, 0.95])
+    assert o.value == pytest.approx(1.25, abs=1e-12)
+    assert np.allclose(o.vector, [2 / 3, 1 / 3], atol=1e-6)
+
+
+@pytest.mark.parametrize("u", [3, 5, 8, 13, 30, 64, 120, 200])
+def test_both_methods_agree(u):
+    r = ry.rayleigh(u)
+    assert r.eig_positive and r.method == "eigen"
+    assert abs(r.cr_eig - r.cr_orthant) <= 1e-6
+    assert r.orthant_kkt < 1e-5
+    orth = ry.orthant_max(u)
+    assert np.abs(orth.vector - r.maximiser).max() < 1e-5
+    assert ry.quotient(r.maximiser) == pytest.approx(r.cr, rel=1e-12)
+
+
+def test_eigenvalue_bounds_every_positive_vector():
+    """The top eigenvalue is an upper bound on the quotient at any x; random x stay below."""
+    u = 25
+    cr = ry.rayleigh(u).cr
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        assert ry.quotient(rng.random(u) ** 3) <= cr + 1e-12
+
+
+def test_cr_increases_with_u():
+    values = [ry.rayleigh(u).cr for u in (1, 2, 3, 4, 5, 6, 8, 10, 16, 32, 64)]
+    assert all(b > a for a, b in zip(values, values[1:]))
+    assert values[-1] == pytest.approx(2.21754, abs=1e-5)  # CR(64) (from the tabulated run)
+
+
+def test_bad_u_is_rejected():
+    with pytest.raises(ValueError):
+        ry.rayleigh(0)
+
+
+# ------------------------------------------------------------------ closed-form bounds
+
+
+def test_amax_bounds_at_hand_computed_points():
+    # alpha = 1/4: lower 4 (1 + 2) / 2 = 6, upper 4 (1 + 4) / 2 = 10
+    assert bounds.amax_lower(0.25) == pytest.approx(6.0)
+    assert bounds.amax_upper(0.25) == pytest.approx(10.0)
+    # alpha = 1/9: lower 9 (1 + 3) / 2 = 18, upper 9 * 10 / 2 = 45
+    assert bounds.amax_lower(1 / 9) == pytest.approx(18.0)
+    assert bounds.amax_upper(1 / 9) == pytest.approx(45.0)
+    assert bounds.amax_lower(1.0) == bounds.amax_upper(1.0) == 1.0
+    a = np.linspace(0.01, 1, 50)
+    assert np.all(bounds.amax_lower(a) <= bounds.amax_upper(a) + 1e-12)
+    with pytest.raises(ValueError):
+        bounds.amax_lower(0.0)
+
+
+def test_sf_bound_and_log_fit():
+    assert bounds.sf_lower(169) == pytest.approx(2.0)  # (2/13) * 13
+    us = np.array([2, 4, 8, 16])
+    a, b, rms, worst = bounds.fit_log(us, 1.5 + 0.25 * np.log(us))
+    assert (a, b) == (pytest.approx(1.5), pytest.approx(0.25))
+    assert rms < 1e-12 and worst < 1e-12
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def test_cli_rayleigh_json_rows():
+    from kvsched.cli import cli
+
+    out = CliRunner().invoke(cli, ["theory", "rayleigh", "--u", "2", "10", "--json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.output.strip().splitlines()[-1])
+    rows = payload["rows"]
+    assert [r["u"] for r in rows] == [2, 10]
+    assert rows[0]["cr"] == pytest.approx(1.25) and rows[0]["method"] == "eigen"
+    assert rows[0]["maximiser"] == pytest.approx([2 / 3, 1 / 3])
+    assert len(rows[1]["maximiser"]) == 10 and rows[1]["cr"] == pytest.approx(1.7249240217, abs=1e-9)
+    assert abs(rows[1]["cr_eig"] - rows[1]["cr_orthant"]) < 1e-9
+
+
+def test_cli_rayleigh_rejects_bad_u():
+    from kvsched.cli import cli
+
+    out = CliRunner().invoke(cli, ["theory", "rayleigh", "0"])
+    assert out.exit_code != 0 and "u must be >= 1" in out.output
