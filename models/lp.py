@@ -18,15 +18,16 @@ from kvsched.instance import Instance
 from kvsched.result import Result, finish
 from kvsched.schedule import Schedule
 
-from .milp import run_highs, solver_version, upper_bound
+from .milp import core_rows_for, run_highs, solver_version, upper_bound
 from .timeindexed import ModelTooLarge, build_model, optimality_windows
 from .windows import start_windows
 
 
 def solve_lp(instance: Instance, time_limit: float = 60.0, threads: int = 1, seed: int = 0,
              ub_schedule: Optional[Schedule] = None, window_cut: bool = True, aggregate: bool = True,
-             core: bool = False, max_nonzeros: int = 2_000_000, **highs_options) -> Result:
-    """LP bound of the time-indexed model (``core`` adds the core inequalities)."""
+             core=False, max_nonzeros: int = 2_000_000, **highs_options) -> Result:
+    """LP bound of the time-indexed model; ``core``: False, True (every core row) or
+    "separate" (the rows a cut loop finds violated, same bound as True up to the loop's limits)."""
     t0 = time.perf_counter()
     ub_sched, ub, ub_source = upper_bound(instance, ub_schedule)
     closed_form = lower_bound(instance)
@@ -38,7 +39,9 @@ def solve_lp(instance: Instance, time_limit: float = 60.0, threads: int = 1, see
                     solver_version=solver_version(), threads=threads, seed=seed, params=params)
     windows = optimality_windows(instance, ub) if window_cut else start_windows(instance, ub, cut=False)
     try:
-        model = build_model(instance, windows, relax=True, aggregate=aggregate, core=core,
+        rows = core_rows_for(instance, windows, core, aggregate, time_limit - (time.perf_counter() - t0),
+                             threads, seed, highs_options)
+        model = build_model(instance, windows, relax=True, aggregate=aggregate, core=rows,
                             max_nonzeros=max_nonzeros)
     except ModelTooLarge as exc:
         result.message = f"{exc}; closed-form bound {closed_form}"
@@ -52,6 +55,6 @@ def solve_lp(instance: Instance, time_limit: float = 60.0, threads: int = 1, see
         result.status = "time-limit"
     result.message = f"LP value {run.bound} ({run.status}); closed-form bound {closed_form}; UB {ub} from {ub_source}"
     result.solver_status = run.status
-    params.update(classes=len(model.classes), **run.size)
+    params.update(classes=len(model.classes), core_rows=len(model.core), **run.size)
     result.wall_time = time.perf_counter() - t0
     return finish(result, instance)

@@ -24,7 +24,8 @@ from kvsched.instance import Instance
 from kvsched.result import Result, checked, finish
 from kvsched.schedule import Schedule
 
-from .timeindexed import ModelTooLarge, build_model, class_counts, disaggregate, optimality_windows
+from .timeindexed import (ModelTooLarge, add_core_rows, build_model, class_counts, disaggregate, optimality_windows,
+                          violated_core_rows)
 from .windows import start_windows
 
 MIP_ABS_GAP = 0.999  # the objective is integral: a gap below 1 proves optimality
@@ -122,13 +123,47 @@ def run_highs(model, start_counts: Optional[dict] = None, time_limit: float = 60
     )
 
 
+def separate_core_rows(instance: Instance, windows: list, aggregate: bool = True, time_limit: float = 60.0,
+                       threads: int = 1, seed: int = 0, highs_options: Optional[dict] = None,
+                       max_rounds: int = 50, per_round: int = 50) -> tuple:
+    """Root cut loop on the LP relaxation: add the ``per_round`` most violated core rows and
+    re-solve until none is violated (or ``max_rounds`` / the time limit). Returns
+    ``(rows, lp_bound)``; ``lp_bound`` is None when no LP was solved to optimality."""
+    t0 = time.perf_counter()
+    model = build_model(instance, windows, relax=True, aggregate=aggregate)
+    rows, bound = [], None
+    for _ in range(max_rounds):
+        run = run_highs(model, None, time_limit - (time.perf_counter() - t0), threads, seed, highs_options)
+        if not run.optimal:
+            break
+        bound = run.bound
+        violated = violated_core_rows(model.classes, instance.M, run.counts)[:per_round]
+        if not violated:
+            break
+        new = [row for _, row in violated]
+        add_core_rows(model, model.classes, new)
+        rows += new
+    return rows, bound
+
+
+def core_rows_for(instance: Instance, windows: list, core, aggregate: bool, time_limit: float, threads: int,
+                  seed: int, highs_options: dict):
+    """``core`` option -> what :func:`build_model` takes: False / True pass through,
+    "separate" runs :func:`separate_core_rows` (at most half of ``time_limit``)."""
+    if core != "separate":
+        return bool(core)
+    rows, _ = separate_core_rows(instance, windows, aggregate, time_limit / 2, threads, seed, highs_options)
+    return rows
+
+
 def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, seed: int = 0,
                ub_schedule: Optional[Schedule] = None, window_cut: bool = True, aggregate: bool = True,
-               core: bool = False, mip_start: bool = True, max_nonzeros: int = 2_000_000,
+               core=False, mip_start: bool = True, max_nonzeros: int = 2_000_000,
                **highs_options) -> Result:
     """Time-indexed MILP with HiGHS. ``time_limit`` covers the heuristic, the model build and
     the solve; ``window_cut`` selects :func:`optimality_windows` (else the uncut horizon);
-    ``core`` adds the core inequalities; extra keyword options go to HiGHS. A model above
+    ``core`` adds the core inequalities (True: all, "separate": those a root LP cut loop
+    finds violated); extra keyword options go to HiGHS. A model above
     ``max_nonzeros`` is not built: the result is then "error" with the heuristic incumbent."""
     t0 = time.perf_counter()
     ub_sched, ub, ub_source = upper_bound(instance, ub_schedule)
@@ -141,7 +176,9 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
                     solver_version=solver_version(), threads=threads, seed=seed, params=params)
     windows = optimality_windows(instance, ub) if window_cut else start_windows(instance, ub, cut=False)
     try:
-        model = build_model(instance, windows, relax=False, aggregate=aggregate, core=core,
+        rows = core_rows_for(instance, windows, core, aggregate, time_limit - (time.perf_counter() - t0),
+                             threads, seed, highs_options)
+        model = build_model(instance, windows, relax=False, aggregate=aggregate, core=rows,
                             max_nonzeros=max_nonzeros)
     except ModelTooLarge as exc:
         result.status, result.message = "error", f"{exc}; UB {ub} from {ub_source}"
@@ -164,6 +201,6 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
     if not (run.optimal or run.time_limit_hit or run.counts is not None):
         result.status, result.message = "error", f"HiGHS ended with '{run.status}'; {result.message}"
     result.solver_status = run.status
-    params.update(classes=len(classes), **run.size)
+    params.update(classes=len(classes), core_rows=len(model.core), **run.size)
     result.wall_time = time.perf_counter() - t0
     return finish(result, instance)

@@ -11,7 +11,8 @@ request is its own class of size 1, i.e. ``y = x``). Rows:
 - memory, for every round tau that can be a completion round (memory only grows between
   completions, so these rounds suffice for integer points):
   ``sum over (c,t) with t < tau <= t+o_c of (s_c + tau - t) y[c,t] <= M``;
-- optional "core" rows (``core=True``, see :func:`core_families`).
+- optional "core" rows (all of them, or those a separation loop found violated; see
+  :func:`core_families`).
 
 Objective: TEL ``sum (t + o_c - a_c) y[c,t]``. Starts are restricted to the windows of
 :func:`models.windows.start_windows`. Pyomo is imported inside the functions (lazy adapter).
@@ -119,16 +120,50 @@ def add_variables(m, classes: list, relax: bool) -> None:
     m.y = pyo.Var(m.CT, domain=domain, bounds=lambda _m, ci, t: (0, classes[ci].size))
 
 
-def add_constraints(m, classes: list, M: int, core: bool = False) -> None:
-    import pyomo.environ as pyo
-    from pyomo.core.expr.numeric_expr import LinearExpression
+def core_row_terms(classes: list, row: tuple) -> list:
+    """``[(c, t)]`` of core row ``(L, k, h, tau)``: starts of L-members running at tau with
+    age ``tau - t > h``, i.e. ``tau - o_c <= t <= tau - h - 1``."""
+    L, _, h, tau = row
+    return [(ci, t) for ci in L
+            for t in range(max(classes[ci].window[0], tau - classes[ci].o), min(classes[ci].window[1], tau - h - 1) + 1)]
 
-    def linear(coefs, variables):
-        return LinearExpression(constant=0, linear_coefs=list(coefs), linear_vars=list(variables))
+
+def all_core_rows(classes: list, M: int) -> list:
+    """Every core row ``(L, k, h, tau)`` (families times completion rounds) that has terms."""
+    rows = [fam + (tau,) for fam in core_families(classes, M) for tau in completion_rounds(classes)]
+    return [row for row in rows if core_row_terms(classes, row)]
+
+
+def violated_core_rows(classes: list, M: int, counts: dict, tol: float = 1e-6) -> list:
+    """``[(violation, row)]`` of the core rows an (LP) point ``{(c, t): y}`` violates, most
+    violated first. Uses prefix sums per class, so each row costs O(|L|)."""
+    prefix = []
+    for ci, c in enumerate(classes):
+        acc, run = {c.window[0] - 1: 0.0}, 0.0
+        for t in c.starts:
+            run += counts.get((ci, t), 0.0)
+            acc[t] = run
+        prefix.append(acc)
+
+    def started(ci, lo, hi):  # class-ci mass starting in [lo, hi]
+        c = classes[ci]
+        lo, hi = max(lo, c.window[0]), min(hi, c.window[1])
+        return prefix[ci][hi] - prefix[ci][lo - 1] if lo <= hi else 0.0
+
+    out = []
+    for L, k, h in core_families(classes, M):
+        for tau in completion_rounds(classes):
+            lhs = sum(started(ci, tau - classes[ci].o, tau - h - 1) for ci in L)
+            if lhs > k + tol:
+                out.append((lhs - k, (L, k, h, tau)))
+    return sorted(out, key=lambda vr: -vr[0])
+
+
+def add_constraints(m, classes: list, M: int, core_rows=()) -> None:
+    import pyomo.environ as pyo
 
     m.assign = pyo.Constraint(
-        m.C, rule=lambda _m, ci: linear([1] * len(classes[ci].starts), [m.y[ci, t] for t in classes[ci].starts])
-        == classes[ci].size
+        m.C, rule=lambda _m, ci: _linear([1] * len(classes[ci].starts), [m.y[ci, t] for t in classes[ci].starts]) == classes[ci].size
     )
 
     rounds = completion_rounds(classes)
@@ -143,28 +178,26 @@ def add_constraints(m, classes: list, M: int, core: bool = False) -> None:
                 variables.append(m.y[ci, t])
         if not variables:
             return pyo.Constraint.Skip
-        return linear(coefs, variables) <= M
+        return _linear(coefs, variables) <= M
 
     m.memory = pyo.Constraint(m.R, rule=memory_row)
+    m.core = pyo.ConstraintList()
+    add_core_rows(m, classes, core_rows)
 
-    if core:
-        families = core_families(classes, M)
-        m.F = pyo.Set(initialize=range(len(families)))
-        m.FR = pyo.Set(dimen=2, initialize=[(f, tau) for f in range(len(families)) for tau in rounds])
 
-        def core_row(_m, f, tau):
-            L, k, h = families[f]
-            variables = []
-            for ci in L:
-                c = classes[ci]
-                # running at tau with age tau - t > h:  tau - o <= t <= tau - h - 1
-                for t in range(max(c.window[0], tau - c.o), min(c.window[1], tau - h - 1) + 1):
-                    variables.append(m.y[ci, t])
-            if len(variables) == 0:
-                return pyo.Constraint.Skip
-            return linear([1] * len(variables), variables) <= k
+def add_core_rows(m, classes: list, rows) -> None:
+    """Append core rows ``(L, k, h, tau)`` to ``m.core`` (a persistent solver picks them up
+    on its next solve)."""
+    for row in rows:
+        terms = core_row_terms(classes, row)
+        if terms:
+            m.core.add(_linear([1] * len(terms), [m.y[key] for key in terms]) <= row[1])
 
-        m.core = pyo.Constraint(m.FR, rule=core_row)
+
+def _linear(coefs, variables):
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
+    return LinearExpression(constant=0, linear_coefs=list(coefs), linear_vars=list(variables))
 
 
 def add_objective(m, classes: list) -> None:
@@ -179,29 +212,28 @@ class ModelTooLarge(ValueError):
     """The model would exceed the nonzero budget (Pyomo needs about 1 kB per nonzero)."""
 
 
-def estimated_nonzeros(classes: list, M: int, core: bool = False) -> int:
+def estimated_nonzeros(classes: list, core_rows=()) -> int:
     """Upper bound on the constraint nonzeros of :func:`build_model`."""
-    per_class = [c.o * len(c.starts) for c in classes]
-    nnz = 2 * sum(per_class)  # memory rows + assignment rows
-    if core:
-        nnz += sum(per_class[ci] for L, _, _ in core_families(classes, M) for ci in L)
-    return nnz
+    nnz = 2 * sum(c.o * len(c.starts) for c in classes)  # memory rows + assignment rows
+    return nnz + sum(sum(classes[ci].o for ci in row[0]) for row in core_rows)
 
 
 def build_model(instance: Instance, windows: list, relax: bool = False, aggregate: bool = True,
-                core: bool = False, max_nonzeros: int = 2_000_000):
-    """The time-indexed model; ``m.classes`` holds the :class:`RequestClass` list. Raises
+                core=False, max_nonzeros: int = 2_000_000):
+    """The time-indexed model; ``m.classes`` holds the :class:`RequestClass` list. ``core``:
+    False, True (every core row) or a list of core rows ``(L, k, h, tau)``. Raises
     :class:`ModelTooLarge` rather than build more than ``max_nonzeros`` nonzeros."""
     import pyomo.environ as pyo
 
     classes = request_classes(instance, windows, aggregate)
-    nnz = estimated_nonzeros(classes, instance.M, core)
+    core_rows = all_core_rows(classes, instance.M) if core is True else list(core or ())
+    nnz = estimated_nonzeros(classes, core_rows)
     if nnz > max_nonzeros:
         raise ModelTooLarge(f"time-indexed model needs about {nnz} nonzeros (> max_nonzeros = {max_nonzeros})")
     m = pyo.ConcreteModel(name=f"timeindexed[{instance.name or instance.digest[:12]}]")
     m.classes = classes
     add_variables(m, classes, relax)
-    add_constraints(m, classes, instance.M, core=core)
+    add_constraints(m, classes, instance.M, core_rows)
     add_objective(m, classes)
     return m
 
