@@ -125,6 +125,9 @@ class DPScan:
     end of the scan), the scan restarts from the last snapshot inside that prefix.
     """
 
+    #: refuse tables whose reconstruction bits could exceed this many bytes
+    MAX_BYTES = 2 << 30
+
     def __init__(self, M: int, grid: int = 1, every: int = 32):
         self.M, self.grid, self.every = int(M), int(grid), every
         self.ids = np.zeros(0, dtype=np.int64)  # scan order of the previous call (ids)
@@ -148,6 +151,10 @@ class DPScan:
         m = min(len(sid), len(self.ids))
         diff = np.flatnonzero(sid[:m] != self.ids[:m])
         common = int(diff[0]) if len(diff) else m
+        if n * (K + 1) * (W + 1) // 8 > self.MAX_BYTES:
+            raise ValueError(f"the DP over {n} candidates (up to {K} per batch, {W + 1} prompt sums) could need "
+                             f"{n * (K + 1) * (W + 1) / 8 / 2**30:.1f} GiB: use a candidate pool (pool=200) "
+                             "or another selector")
         if K > self.K:
             self.K, self.snaps, common = K, {}, 0
         K = self.K

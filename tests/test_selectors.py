@@ -188,3 +188,10 @@ def test_dp_session_reuse_gives_the_same_batches_as_fresh_dps():
         pooled = batch_order(s, o, M, DPScan(M, every=4), pool=20)
         pooled_fresh = batch_order(s, o, M, dp_select, pool=20)
         assert [b.tolist() for b in pooled] == [b.tolist() for b in pooled_fresh]
+
+
+def test_dp_refuses_a_table_beyond_its_memory_cap(monkeypatch):
+    monkeypatch.setattr(DPScan, "MAX_BYTES", 1000)
+    s, o = np.ones(100, dtype=int), np.ones(100, dtype=int)
+    with pytest.raises(ValueError, match="pool"):
+        dp_select(s, o, 200)
