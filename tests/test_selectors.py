@@ -99,6 +99,11 @@ def test_scaled_dp_guarantee(epsilon):
         target = _brute(s, o, M, margin=delta - 1)
         if target is not None:
             assert not better(target, got)
+        # resource augmentation: at least as good as the exact optimum with M - (delta - 1) K
+        reduced = M - (delta - 1) * max_batch_size(s, o, M)
+        ref = dp_select(s, o, reduced) if reduced >= 2 else []
+        if len(ref):
+            assert not better(_val(o, ref), got)
     assert max(grids) > 1  # the rounding was exercised
 
 
