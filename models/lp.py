@@ -25,7 +25,7 @@ from .windows import start_windows
 
 def solve_lp(instance: Instance, time_limit: float = 60.0, threads: int = 1, seed: int = 0,
              ub_schedule: Optional[Schedule] = None, window_cut: bool = True, aggregate: bool = True,
-             core=False, max_nonzeros: int = 2_000_000, **highs_options) -> Result:
+             core="separate", max_nonzeros: int = 2_000_000, **highs_options) -> Result:
     """LP bound of the time-indexed model; ``core``: False, True (every core row) or
     "separate" (the rows a cut loop finds violated, same bound as True up to the loop's limits)."""
     t0 = time.perf_counter()

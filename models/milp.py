@@ -66,74 +66,87 @@ class HighsRun:
     size: dict = field(default_factory=dict)
 
 
+class HighsSession:
+    """One persistent HiGHS model built from a :func:`models.timeindexed.build_model` model.
+    Rows added to the Pyomo model later (``add_core_rows``) reach HiGHS on the next
+    :meth:`solve`, which then warm-starts from the previous basis."""
+
+    def __init__(self, model, threads: int = 1, seed: int = 0, highs_options: Optional[dict] = None):
+        import highspy
+        from pyomo.contrib.solver.solvers.highs import Highs
+
+        global _scheduler_threads
+        self.model = model
+        self.opt = opt = Highs()
+        cfg = opt.config
+        cfg.threads = int(threads)
+        cfg.rel_gap = 0.0
+        cfg.abs_gap = MIP_ABS_GAP
+        cfg.load_solutions = False
+        cfg.raise_exception_on_nonoptimal_result = False
+        cfg.solver_options = {"random_seed": int(seed), **(highs_options or {})}
+        opt.set_instance(model)
+        if _scheduler_threads != cfg.threads:
+            # HiGHS keeps one thread scheduler per process, fixed by the first solve: reset
+            # it when ``threads`` changes (HiGHS otherwise refuses to run)
+            highspy.Highs.resetGlobalScheduler(True)
+            _scheduler_threads = cfg.threads
+        self.highs = opt._solver_model  # the highspy.Highs object behind the interface
+        self.column = {key: opt._pyomo_var_to_solver_var_map[id(model.y[key])] for key in model.CT}
+
+    def solve(self, time_limit: float, start_counts: Optional[dict] = None) -> HighsRun:
+        """Run HiGHS; ``start_counts`` ``{(c, t): y}`` is the MIP start (other variables 0)."""
+        import numpy as np
+        from pyomo.contrib.solver.common.results import TerminationCondition
+
+        highs = self.highs
+        if start_counts is not None:
+            values = np.zeros(len(self.column))
+            for key, val in start_counts.items():
+                values[self.column[key]] = val
+            highs.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
+        res = self.opt.solve(self.model, time_limit=max(0.0, float(time_limit)))
+
+        has_solution = highs.getInfo().primal_solution_status == 2
+        counts = None
+        if has_solution:
+            col_value = highs.getSolution().col_value
+            counts = {key: col_value[j] for key, j in self.column.items()}
+        bound = res.objective_bound
+        if bound is not None and not math.isfinite(bound):
+            bound = None
+        log = res.solver_log or ""
+        return HighsRun(
+            status=highs.modelStatusToString(highs.getModelStatus()),
+            time_limit_hit=res.termination_condition == TerminationCondition.maxTimeLimit,
+            optimal=res.termination_condition == TerminationCondition.convergenceCriteriaSatisfied,
+            incumbent=res.incumbent_objective if has_solution else None,
+            bound=bound,
+            counts=counts,
+            start_accepted=None if start_counts is None else START_ACCEPTED in log,
+            log=log,
+            size={"columns": highs.getNumCol(), "rows": highs.getNumRow()},
+        )
+
+
 def run_highs(model, start_counts: Optional[dict] = None, time_limit: float = 60.0, threads: int = 1,
               seed: int = 0, highs_options: Optional[dict] = None) -> HighsRun:
-    """Solve a :func:`models.timeindexed.build_model` model with HiGHS; ``start_counts``
-    ``{(c, t): y}`` is passed as the MIP start (all other variables 0)."""
-    import highspy
-    import numpy as np
-    from pyomo.contrib.solver.common.results import TerminationCondition
-    from pyomo.contrib.solver.solvers.highs import Highs
-
-    opt = Highs()
-    cfg = opt.config
-    cfg.time_limit = max(0.0, float(time_limit))
-    cfg.threads = int(threads)
-    cfg.rel_gap = 0.0
-    cfg.abs_gap = MIP_ABS_GAP
-    cfg.load_solutions = False
-    cfg.raise_exception_on_nonoptimal_result = False
-    cfg.solver_options = {"random_seed": int(seed), **(highs_options or {})}
-    opt.set_instance(model)
-    global _scheduler_threads
-    if _scheduler_threads != cfg.threads:
-        # HiGHS keeps one thread scheduler per process, fixed by the first solve: reset it
-        # when ``threads`` changes (HiGHS otherwise refuses to run)
-        highspy.Highs.resetGlobalScheduler(True)
-        _scheduler_threads = cfg.threads
-    highs = opt._solver_model  # the highspy.Highs object behind the persistent interface
-    column = {key: opt._pyomo_var_to_solver_var_map[id(model.y[key])] for key in model.CT}
-    if start_counts is not None:
-        values = np.zeros(len(column))
-        for key, val in start_counts.items():
-            values[column[key]] = val
-        highs.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
-    res = opt.solve(model)
-
-    info = highs.getInfo()
-    has_solution = info.primal_solution_status == 2
-    counts = None
-    if has_solution:
-        col_value = highs.getSolution().col_value
-        counts = {key: col_value[j] for key, j in column.items()}
-    bound = res.objective_bound
-    if bound is not None and not math.isfinite(bound):
-        bound = None
-    log = res.solver_log or ""
-    return HighsRun(
-        status=highs.modelStatusToString(highs.getModelStatus()),
-        time_limit_hit=res.termination_condition == TerminationCondition.maxTimeLimit,
-        optimal=res.termination_condition == TerminationCondition.convergenceCriteriaSatisfied,
-        incumbent=res.incumbent_objective if has_solution else None,
-        bound=bound,
-        counts=counts,
-        start_accepted=None if start_counts is None else START_ACCEPTED in log,
-        log=log,
-        size={"columns": highs.getNumCol(), "rows": highs.getNumRow()},
-    )
+    """Build a :class:`HighsSession` and solve once."""
+    return HighsSession(model, threads, seed, highs_options).solve(time_limit, start_counts)
 
 
 def separate_core_rows(instance: Instance, windows: list, aggregate: bool = True, time_limit: float = 60.0,
                        threads: int = 1, seed: int = 0, highs_options: Optional[dict] = None,
-                       max_rounds: int = 50, per_round: int = 50) -> tuple:
+                       max_rounds: int = 50, per_round: int = 200) -> tuple:
     """Root cut loop on the LP relaxation: add the ``per_round`` most violated core rows and
     re-solve until none is violated (or ``max_rounds`` / the time limit). Returns
     ``(rows, lp_bound)``; ``lp_bound`` is None when no LP was solved to optimality."""
     t0 = time.perf_counter()
     model = build_model(instance, windows, relax=True, aggregate=aggregate)
+    session = HighsSession(model, threads, seed, highs_options)
     rows, bound = [], None
     for _ in range(max_rounds):
-        run = run_highs(model, None, time_limit - (time.perf_counter() - t0), threads, seed, highs_options)
+        run = session.solve(time_limit - (time.perf_counter() - t0))
         if not run.optimal:
             break
         bound = run.bound
@@ -158,12 +171,12 @@ def core_rows_for(instance: Instance, windows: list, core, aggregate: bool, time
 
 def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, seed: int = 0,
                ub_schedule: Optional[Schedule] = None, window_cut: bool = True, aggregate: bool = True,
-               core=False, mip_start: bool = True, max_nonzeros: int = 2_000_000,
+               core="separate", mip_start: bool = True, max_nonzeros: int = 2_000_000,
                **highs_options) -> Result:
     """Time-indexed MILP with HiGHS. ``time_limit`` covers the heuristic, the model build and
     the solve; ``window_cut`` selects :func:`optimality_windows` (else the uncut horizon);
-    ``core`` adds the core inequalities (True: all, "separate": those a root LP cut loop
-    finds violated); extra keyword options go to HiGHS. A model above
+    ``core`` adds the core inequalities (True: all; "separate", the default: those a root
+    LP cut loop finds violated; False: none); extra keyword options go to HiGHS. A model above
     ``max_nonzeros`` is not built: the result is then "error" with the heuristic incumbent."""
     t0 = time.perf_counter()
     ub_sched, ub, ub_source = upper_bound(instance, ub_schedule)
