@@ -9,7 +9,8 @@ set (SPEC section 4, Chen, Ye, Zhou's experiments; Jaillet et al.'s point predic
   ceil the upper end, in exact rational arithmetic), lower end at least 1.
 - :func:`noisy_points`: point predictions ``l_i = u_i = max(1, round(o_i (1 + bias) f_i))``
   with ``f_i ~ U[1 - error, 1 + error]`` (multiplicative noise, over- and under-estimates).
-- :func:`from_columns`: user-supplied columns (e.g. of a trace) as intervals or points.
+- :func:`from_columns`: user-supplied columns as intervals or points; :func:`trace_columns`
+  reads them from the CSV a trace was loaded from (``kvsched.traces.load_trace``).
 - :func:`parse`: the CLI spelling (``instance``, ``exact``, ``rough``, ``buckets``,
   ``overlap:X``, ``noise:E``).
 """
@@ -73,6 +74,21 @@ def from_columns(instance: Instance, lower: Sequence, upper: Optional[Sequence] 
     lo = np.maximum(1, np.floor(lo)).astype(np.int64)
     up = np.maximum(1, np.ceil(up)).astype(np.int64)
     return instance.with_intervals(lo.tolist(), up.tolist())
+
+
+def trace_columns(load, lower: str, upper: Optional[str] = None) -> Instance:
+    """Predictions stored as columns of the trace file a :class:`kvsched.traces.TraceLoad`
+    came from (``upper`` absent: a point-prediction column), for the rows it selected."""
+    import pandas as pd
+
+    cols = [lower] + ([upper] if upper else [])
+    df = pd.read_csv(load.source, encoding="utf-8-sig", skipinitialspace=True)
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise InstanceError(f"{load.source}: no prediction column(s) {missing}; columns: {list(df.columns)}")
+    rows = np.asarray(load.rows)
+    return from_columns(load.instance, df[lower].to_numpy()[rows], None if upper is None else df[upper].to_numpy()[rows])
 
 
 def fill_exact(instance: Instance) -> Instance:

@@ -80,3 +80,18 @@ def test_workload_sample_is_close_and_reproducible():
 def test_fit_reproduces_the_stored_parameters():
     for kind, tgt in TARGETS.items():
         assert fit_gengamma(tgt) == pytest.approx(GENGAMMA[kind], rel=1e-4)
+
+
+def test_prediction_columns_of_a_trace(tmp_path):
+    from kvsched.traces import load_trace
+
+    csv = tmp_path / "t.csv"
+    csv.write_text("p,o,lo,hi,guess\n3,10,8,12,9.6\n0,5,1,9,5\n2,7,7,7,6.4\n4,20,15,30,25\n")
+    load = load_trace(csv, M=100, columns={"prompt": "p", "output": "o"}, drop_invalid=True)
+    assert load.instance.outputs == (10, 7, 20)  # the row with prompt 0 is dropped
+    got = P.trace_columns(load, "lo", "hi")
+    assert got.lowers == (8, 7, 15) and got.uppers == (12, 7, 30)
+    pts = P.trace_columns(load, "guess")
+    assert pts.lowers == pts.uppers == (10, 6, 25)
+    with pytest.raises(InstanceError, match="no prediction column"):
+        P.trace_columns(load, "nope")
