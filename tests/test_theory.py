@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from kvsched.instance import Instance
 from kvsched.theory import bounds, rayleigh as ry
 
 # ------------------------------------------------------------------ Rayleigh quotient
@@ -132,3 +133,100 @@ def test_cli_rayleigh_rejects_bad_u():
 
     out = CliRunner().invoke(cli, ["theory", "rayleigh", "0"])
     assert out.exit_code != 0 and "u must be >= 1" in out.output
+
+
+# ------------------------------------------------------------------ families
+
+from heuristics.baselines import fcfs, mcsf  # noqa: E402
+from heuristics.sorted_f import sorted_f  # noqa: E402
+from kvsched.bounds import lower_bound  # noqa: E402
+from kvsched.theory import families as fam  # noqa: E402
+from kvsched.validator import validate  # noqa: E402
+
+
+def test_sf_seed_family_sizes_and_certified_ratio_interval():
+    inst = fam.sf_seed_family(16)
+    assert inst.n == 16 + 64 and inst.M == 16
+    assert inst.prompts[:16] == (3,) * 16 and inst.outputs[:16] == (1,) * 16
+    assert inst.prompts[16:] == (1,) * 64 and inst.outputs[16:] == (2,) * 64
+    inst = fam.sf_seed_family(100)
+    sf, wit = validate(inst, mcsf(inst)), validate(inst, fam.small_first_witness(inst))
+    assert wit.feasible and sf.feasible
+    # measured: SF 41860, witness 32110, closed-form bound 31050 -> 1.304 <= SF/OPT <= 1.348,
+    # below the claimed (2/13) sqrt(100) = 1.538: the seed family does not attain the claim.
+    assert (sf.tct, wit.tct, lower_bound(inst)) == (41860, 32110, 31050)
+    assert sf.tct / lower_bound(inst) < 2 / 13 * 10
+
+
+def test_sf_blocker_family_ratio_grows_with_M_and_beats_the_claimed_bound():
+    ratios = []
+    for M in (16, 64, 144):
+        inst = fam.sf_blocker_family(M)
+        X = int(M ** 0.5)
+        assert inst.n == X + round(X * (M / 5) ** 0.5)
+        assert inst.prompts[:X] == (M - 1,) * X and inst.outputs[:X] == (1,) * X
+        wit = validate(inst, fam.small_first_witness(inst))
+        assert wit.feasible
+        sf, fc = validate(inst, mcsf(inst)), validate(inst, fcfs(inst))
+        ratios.append(sf.tct / wit.tct)
+        assert fc.tct == sf.tct  # blockers are listed first: FCFS = SF here
+    assert ratios[0] < ratios[1] < ratios[2]
+    assert ratios[2] > 2 / 13 * 12  # 3.376 measured against 1.846 claimed at M = 144
+
+
+def test_amax_family_counts_and_intervals():
+    inst = fam.amax_family(M=200, l=2, u=18, n_u=5, s=3, seed=4)  # alpha = 1/9, N_l / N_u = 3
+    assert inst.n == 20 and inst.outputs.count(2) == 15 and inst.outputs.count(18) == 5
+    assert set(inst.lowers) == {2} and set(inst.uppers) == {18} and set(inst.prompts) == {3}
+    assert fam.amax_family(M=200, l=2, u=18, n_u=5, s=3, seed=4) == inst
+    assert fam.amax_family(M=200, l=2, u=18, n_u=5, s=3, seed=5).outputs != inst.outputs
+    with pytest.raises(ValueError):
+        fam.amax_family(M=10, l=1, u=10, n_u=1)  # s + u > M
+
+
+def test_three_partition_witness_attains_the_optimum():
+    for m, M, seed in ((1, 40, 0), (4, 40, 1), (6, 101, 2)):
+        inst = fam.three_partition(m, M, seed)
+        assert inst.n == 3 * m and set(inst.outputs) == {1}
+        assert all(M < 4 * (s + 1) and 2 * (s + 1) < M for s in inst.prompts)
+        rep = validate(inst, fam.three_partition_witness(inst))
+        assert rep.feasible and rep.tct == fam.three_partition_optimum(m) == 3 * m * (m + 1) // 2
+        assert lower_bound(inst) <= rep.tct
+    bad = Instance(40, (10, 10, 10), (1, 1, 1))  # 11 * 3 = 33 != 40
+    with pytest.raises(ValueError):
+        fam.three_partition_witness(bad)
+
+
+def test_cohort_plan_hand_cases():
+    assert fam.cohort_plan(5, 1, 2) == (1, 1)  # 2 + 3 = 5 per cohort pair
+    assert fam.cohort_plan(15, 1, 2) == (3, 1)
+    # (1, 4): every round, a request-slot costs 2+3+4+5 = 14; every 2 rounds the worst phase
+    # holds ages 2, 4: 3 + 5 = 8; every 3 rounds ages 1, 4: 2 + 5 = 7; every 4 rounds 5.
+    assert fam.cohort_plan(16, 1, 4) == (1, 1)  # rates 1, 2/2, 2/3, 3/4: tie -> smaller d
+    assert fam.cohort_plan(24, 1, 4) == (3, 2)  # rates 1, 3/2, 3/3, 4/4
+
+
+def test_sorted_f_stagger_family_synchronises_sorted_f():
+    L, k, b = 6, 24, 8
+    inst = fam.sorted_f_stagger_family(L, k, b)
+    assert inst.M == k * (L + 1) and inst.n == k * b and set(inst.outputs) == {L}
+    wit = validate(inst, fam.stagger_witness(inst))
+    sfr = validate(inst, sorted_f(inst, selector="dp"))
+    assert wit.feasible and sfr.feasible
+    assert sfr.tct == k * L * b * (b + 1) // 2  # back-to-back batches of k
+    assert sfr.tct / wit.tct == pytest.approx(fam.stagger_prediction(L, k, b))
+    assert sfr.tct / wit.tct > 1.25  # 1.2558 measured; the limit is 2
+
+
+def test_cli_family_writes_instance_and_witness(tmp_path):
+    from kvsched.cli import cli
+    from kvsched.io import read_instance, read_schedule
+
+    inst_p, wit_p = tmp_path / "i.json", tmp_path / "w.json"
+    out = CliRunner().invoke(cli, ["theory", "family", "three-partition", "--m", "3", "--seed", "2",
+                                   "--out", str(inst_p), "--witness-out", str(wit_p)])
+    assert out.exit_code == 0, out.output
+    inst = read_instance(inst_p)
+    assert validate(inst, read_schedule(wit_p, inst)).tct == 18
+    out = CliRunner().invoke(cli, ["theory", "family", "amax", "--witness-out", str(wit_p)])
+    assert out.exit_code != 0 and "no witness" in out.output

@@ -66,4 +66,61 @@ def bounds_cmd(alphas, Ms, as_json):
         emit_json({"amax": amax, "sf": sf})
 
 
+_FAMILIES = ("sf-seed", "sf-blockers", "amax", "three-partition", "sorted-f-stagger")
+
+
+@theory.command("family")
+@click.argument("name", type=click.Choice(_FAMILIES))
+@click.option("--M", "M", type=click.IntRange(min=1), default=None,
+              help="KV-cache size (sf-seed: perfect square; default 100; amax: default 1000)")
+@click.option("--blockers", type=click.IntRange(min=1), default=None, help="sf-blockers: X (default isqrt(M))")
+@click.option("--small", type=click.IntRange(min=1), default=None, help="sf-blockers: Y (default X sqrt(M/5))")
+@click.option("--l", "l", type=click.IntRange(min=1), default=1, show_default=True, help="amax: lower end")
+@click.option("--u", "u", type=click.IntRange(min=1), default=4, show_default=True, help="amax: upper end")
+@click.option("--n-u", type=click.IntRange(min=1), default=100, show_default=True, help="amax: N_u")
+@click.option("--s", "s", type=click.IntRange(min=1), default=1, show_default=True, help="amax: prompt size")
+@click.option("--m", "m", type=click.IntRange(min=1), default=4, show_default=True, help="three-partition: triples")
+@click.option("--L", "L", type=click.IntRange(min=1), default=10, show_default=True, help="sorted-f-stagger: length")
+@click.option("--k", "k", type=click.IntRange(min=1), default=100, show_default=True, help="sorted-f-stagger: batch")
+@click.option("--batches", type=click.IntRange(min=1), default=10, show_default=True, help="sorted-f-stagger")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="instance JSON (default stdout)")
+@click.option("--witness-out", type=click.Path(dir_okay=False), default=None,
+              help="also write the family's witness schedule (not for amax)")
+def family_cmd(name, M, blockers, small, l, u, n_u, s, m, L, k, batches, seed, out, witness_out):
+    """Write a lower-bound instance family of SPEC section 3 (and its witness schedule)."""
+    from kvsched.instance import InstanceError
+    from kvsched.io import write_schedule
+    from kvsched.theory import families as fam
+    from kvsched.validator import validate
+
+    from .generate import _write
+
+    try:
+        if name == "sf-seed":
+            inst, witness = fam.sf_seed_family(M or 100), fam.small_first_witness
+        elif name == "sf-blockers":
+            inst, witness = fam.sf_blocker_family(M or 100, blockers, small), fam.small_first_witness
+        elif name == "amax":
+            inst, witness = fam.amax_family(M or 1000, l, u, n_u, s, seed), None
+        elif name == "three-partition":
+            inst, witness = fam.three_partition(m, M or 40, seed), fam.three_partition_witness
+        else:
+            inst, witness = fam.sorted_f_stagger_family(L, k, batches), fam.stagger_witness
+    except (ValueError, InstanceError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if witness_out is not None and witness is None:
+        raise click.ClickException(f"family '{name}' has no witness schedule")
+    _write(inst, out)
+    if witness_out is not None:
+        sched = witness(inst)
+        rep = validate(inst, sched)
+        if not rep.feasible:  # a defect of the family code, not bad input
+            raise click.ClickException(f"witness infeasible: {rep.message}")
+        write_schedule(sched, witness_out)
+        click.echo(f"wrote {witness_out}: witness TCT {rep.tct}", err=out is None)
+    if out is not None:
+        click.echo(f"wrote {out}: {inst.name}, n = {inst.n}, M = {inst.M}")
+
+
 COMMANDS = [theory]
