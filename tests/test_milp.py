@@ -15,7 +15,7 @@ from kvsched.validator import validate
 from models.lp import solve_lp
 from models.milp import run_highs, solve_milp, upper_bound
 from models.timeindexed import (RequestClass, build_model, class_counts, core_families, disaggregate,
-                                request_classes)
+                                optimality_windows, request_classes)
 from models.windows import start_windows
 
 
@@ -132,6 +132,16 @@ def test_window_cut_never_removes_the_optimum(seed):
     assert cut.status == uncut.status == "optimal"
     assert cut.objective == uncut.objective
     assert cut.params["columns"] < uncut.params["columns"]
+
+
+def test_optimality_windows_by_hand():
+    # SPEC instance, UB 11: the UB cut alone gives p <= 11 - 7 = 4; the volume cut gives
+    # p_i <= 11 - o_i - LB(others) with sorted-volume LB(others) = 7, 7, 5, 5 (o = 1, 1, 2, 3);
+    # no idle round: p_i <= 7 - o_i
+    assert optimality_windows(SPEC, 11) == [(0, 3), (0, 3), (0, 4), (0, 3)]
+    # with arrivals only the trivial bound applies; no idle round after max a = 5: p_i <= 12 - o_i
+    late = Instance(6, (2, 2, 2, 2), (1, 1, 2, 3), (0, 0, 5, 0))
+    assert optimality_windows(late, 30) == [(0, 11), (0, 11), (5, 10), (0, 9)]
 
 
 def test_disaggregate_assigns_class_starts_to_members():
