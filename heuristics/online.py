@@ -251,7 +251,10 @@ class BeliefPolicy(Policy):
             victims = self._resolve_overflow(t, set(admitted))
             admitted = [i for i in admitted if i not in victims]
             cancelled = [i for i in victims if victims[i]]
-        if self.queue:  # nothing held or reserved: only an arrival can let a request in
+        # when to be called again absent finishes and arrivals: every round while requests wait
+        # (unless nothing is held or reserved: then only an arrival can change anything) or
+        # run overdue; otherwise at the next believed completion, where refinement starts
+        if self.queue:
             wake = t + 1 if self.R or len(self.profile) else None
         else:
             wake = t + 1 if self.overdue else self.profile.next_completion()
@@ -278,12 +281,10 @@ class BeliefPolicy(Policy):
         victims = {}
         for i in ids[order[:k]].tolist():
             g = t - self.start[i]
-            victims[i] = i not in admitted
-            if not victims[i]:
-                pass  # never really started: its state is unchanged
-            elif self.convention == "W":
+            victims[i] = ran = i not in admitted  # one admitted this round never ran: unchanged
+            if ran and self.convention == "W":
                 self.est[i] = self.est_np[i] = max(self.current_estimate(i, t), g + 1)
-            else:
+            elif ran:
                 self.est[i] = self.est_np[i] = max(self.current_estimate(i, t), g)
                 self.tie[i] = self.tie_np[i] = int(self.rng.integers(0, 1 << 62))
             self._stop(i)
