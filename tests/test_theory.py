@@ -230,3 +230,20 @@ def test_cli_family_writes_instance_and_witness(tmp_path):
     assert validate(inst, read_schedule(wit_p, inst)).tct == 18
     out = CliRunner().invoke(cli, ["theory", "family", "amax", "--witness-out", str(wit_p)])
     assert out.exit_code != 0 and "no witness" in out.output
+
+
+def test_orthant_maximiser_handles_a_mixed_sign_eigenvector():
+    """A = [[1, -3], [-3, 1]], B = I: top eigenpair 4, (1, -1); over the orthant the
+    maximum is 1 at a vertex, which the orthant routine finds."""
+    A, B = np.array([[1.0, -3.0], [-3.0, 1.0]]), np.eye(2)
+    x, _ = ry.maximise_on_orthant(lambda v: A @ v, lambda v: B @ v, np.array([0.6, 0.4]), np.ones(2))
+    assert x @ A @ x / (x @ x) == pytest.approx(1.0, abs=1e-9)
+    assert min(x) < 1e-9
+    assert ry.kkt_residual(x, lambda v: A @ v, lambda v: B @ v) < 1e-6
+
+
+def test_rayleigh_falls_back_to_the_orthant_value(monkeypatch):
+    fake = ry.EigenResult(9.0, np.array([0.5, 0.5]), positive=False)
+    monkeypatch.setattr(ry, "eigen_max", lambda u: fake)
+    r = ry.rayleigh(2)
+    assert r.method == "orthant" and r.cr == pytest.approx(1.25) and r.cr_eig == 9.0 and not r.eig_positive

@@ -105,15 +105,17 @@ def quotient_exact(x: Sequence) -> Fraction:
     return num / den
 
 
-def kkt_residual(x: np.ndarray) -> float:
+def kkt_residual(x: np.ndarray, a_mv=None, b_mv=None) -> float:
     """Largest relative violation of the orthant KKT conditions at ``x >= 0``:
-    ``|(A x)_i - R (B x)_i| / (R (B x)_i)`` on the support, its positive part off it."""
+    ``|(A x)_i - R (B x)_i| / |R (B x)_i|`` on the support, its positive part off it
+    (where ``(B x)_i = 0`` the largest ``|R (B x)_j|`` normalises instead).
+    ``a_mv`` / ``b_mv``: the products (default :func:`a_times`, :func:`b_times`)."""
     x = np.asarray(x, dtype=float)
-    ax, bx = a_times(x), b_times(x)
+    ax, bx = (a_mv or a_times)(x), (b_mv or b_times)(x)
     r = float(x @ ax / (x @ bx))
-    g = (ax - r * bx) / (r * bx)
-    on = x > 0
-    viol = np.where(on, np.abs(g), np.maximum(g, 0.0))
+    scale = np.abs(r) * np.where(bx != 0, np.abs(bx), np.abs(bx).max())
+    g = (ax - r * bx) / scale
+    viol = np.where(x > 0, np.abs(g), np.maximum(g, 0.0))
     return float(viol.max())
 
 
@@ -145,28 +147,35 @@ def eigen_max(u: int) -> EigenResult:
     return EigenResult(float(w[0]), vec / vec.sum(), positive)
 
 
-def orthant_max(u: int, x0: Sequence[float] | None = None, max_iter: int = 100_000) -> OrthantResult:
-    """Maximise the quotient over ``x >= 0`` by L-BFGS-B in the scaled variables
-    ``z_i = i x_i``, started from ``z = 1`` (``x_i ~ 1/i``) unless ``x0`` is given."""
-    u = _check_u(u)
-    scale = 1.0 / np.arange(1, u + 1, dtype=float)
+def maximise_on_orthant(a_mv, b_mv, x0: np.ndarray, scale: np.ndarray, max_iter: int = 100_000):
+    """L-BFGS-B on ``-x'Ax / x'Bx`` over ``x = scale * z``, ``z >= 0`` (B positive definite
+    on the orthant). ``a_mv`` / ``b_mv`` compute ``A x`` / ``B x``. Returns ``(x, iterations)``
+    with x normalised to sum 1."""
 
     def neg_quotient(z):
         x = z * scale
-        ax, bx = a_times(x), b_times(x)
+        ax, bx = a_mv(x), b_mv(x)
         den = x @ bx
         r = x @ ax / den
         return -r, -2.0 * (ax - r * bx) * scale / den
 
-    z0 = np.ones(u) if x0 is None else np.asarray(x0, dtype=float) / scale
-    z0 = z0 / np.sqrt(z0 @ b_times(z0 * scale) / 1.0) if u > 0 else z0
+    z0 = np.asarray(x0, dtype=float) / scale
+    z0 = z0 / np.sqrt(z0 @ b_mv(z0 * scale))
     res = scipy.optimize.minimize(
-        neg_quotient, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * u,
+        neg_quotient, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * len(z0),
         options={"maxiter": max_iter, "maxfun": 2 * max_iter, "ftol": 1e-16, "gtol": 1e-14, "maxcor": 30},
     )
     x = np.maximum(res.x, 0.0) * scale
-    x = x / x.sum()
-    return OrthantResult(quotient(x), x, int(res.nit), kkt_residual(x), int(np.count_nonzero(x > 0)))
+    return x / x.sum(), int(res.nit)
+
+
+def orthant_max(u: int, x0: Sequence[float] | None = None, max_iter: int = 100_000) -> OrthantResult:
+    """Maximise the quotient over ``x >= 0`` by L-BFGS-B in the scaled variables
+    ``z_i = i x_i``, started from ``x_i ~ 1/i`` unless ``x0`` is given."""
+    u = _check_u(u)
+    scale = 1.0 / np.arange(1, u + 1, dtype=float)
+    x, nit = maximise_on_orthant(a_times, b_times, scale if x0 is None else x0, scale, max_iter)
+    return OrthantResult(quotient(x), x, nit, kkt_residual(x), int(np.count_nonzero(x > 0)))
 
 
 @dataclass(frozen=True)
