@@ -16,14 +16,17 @@ unless ``reuse_freed=False``):
 
 (ii) refine: a running request with ``t - p_i >= o~_i`` (it generated ``g_i = t - p_i``
      tokens and has not finished, so ``o_i > g_i``) is *overdue*. Convention ``"W"``
-     (default): ``o~_i = g_i``, i.e. believed to complete now: the future check charges its
-     current memory ``s_i + g_i`` at round ``t`` and nothing after. ``"V1"``: ``o~_i = g_i + 1``,
-     believed to complete next round, charged ``s_i + g_i + 1`` at round ``t + 1``.
-(iii) admit: waiting requests in priority order while the engine's future check
-     (the formula of :class:`heuristics.engine.FutureProfile`) passes at every believed completion round,
-     the prefix rule. With overdue requests present the check also includes their believed
-     completion round ``q`` (``t`` for W, ``t + 1`` for V1), where everything running is
-     charged and a candidate is charged ``s + q - t`` (the engine's formula).
+     (default): ``o~_i = g_i``; the future check charges it its current memory ``s_i + g_i``
+     at the next round ``t + 1`` and nothing after. ``"V1"``: ``o~_i = g_i + 1``, believed to
+     complete next round, charged as growing: ``s_i + g_i + 1`` at round ``t + 1``.
+(iii) admit: waiting requests in priority order while the engine's future check (the
+     formula of :class:`heuristics.engine.FutureProfile`) passes at every believed completion
+     round of the non-overdue requests, the prefix rule. With overdue requests present, round
+     ``t + 1`` is checked too: non-overdue and newly admitted requests at their true memory
+     there (a candidate ``s + 1``), overdue ones as (ii) says. (Charging a candidate ``s`` at
+     round ``t`` instead, the talk's time convention, lets A_min over-admit when ``s`` is
+     small: it measured 1.46 > 1.25 at ``u = 2``, ``s = 1``; this reading stays under the
+     quadratic form, see ``results/bench_online.md``.)
 (iv) resolve overflow: while the true next-round memory ``sum (s_i + g_i + 1)`` exceeds ``M``,
      cancel running requests in ascending ``(o~_i, tie)``; a cancelled request keeps what it
      learned: ``o~_i = max(o~_i, g_i + 1)`` under W (for an overdue request exactly
@@ -230,12 +233,13 @@ class BeliefPolicy(Policy):
             if i in self.start:  # not a reserved entry of a finished request
                 self.overdue.add(i)
         # (iii) admit
-        q = t if self.convention == "W" else t + 1  # believed completion of overdue requests
         admitted = []
         s, est, M, profile = self.s, self.est, self.M, self.profile
         while self.queue:
             i = self.queue[0][2]
-            if self.overdue and self.base_sum + self.R * q + s[i] + q - t > M:
+            # round t + 1 with overdue requests: W charges them s + g (no growth), V1 s + g + 1
+            if self.overdue and (self.base_sum + self.R * (t + 1) + s[i] + 1
+                                 - (len(self.overdue) if self.convention == "W" else 0)) > M:
                 break
             if not profile.fits(t, s[i], est[i]):
                 break

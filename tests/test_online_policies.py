@@ -118,9 +118,8 @@ def test_amin_must_cancel_two_requests():
 
 def test_amin_worked_instance_convention_w():
     # t=0: requests 0, 1 (o~ = 1). t=1: 2, 3. t=2: both overdue (g = 1 = o~); 2 * (2+1+1) = 8 > 6:
-    # cancel request 2 (tie), o~ = 2. t=3: request 2 admitted, but round 4 would hold 5 + 3 = 8:
-    # the smallest (o~ 2 = 2, tie 2 < 3) is the just-admitted request 2, so it is not admitted.
-    # t=4: request 3 finishes, 2 starts, ends at 6.
+    # cancel request 2 (tie), o~ = 2. t=3: request 3 is overdue (g = 2), charged 2 + 2 at round 4,
+    # request 2 would add 2 + 1: 7 > 6, not admitted. t=4: request 3 finishes, 2 starts, ends at 6.
     res = run_policy("amin", WORKED, tie_break="index", convention="W")
     assert res.schedule.runs == (((0, 1),), ((0, 1),), ((1, 2), (4, 6)), ((1, 4),))
     assert res.objective == 12
