@@ -209,3 +209,13 @@ def test_amax_lower_bound_limits(r):
         assert no_reuse / hsf_tel == pytest.approx(stated, rel=2e-3) and stated == 6
     else:
         assert no_reuse / hsf_tel < 0.8 * stated
+
+
+def test_amin_stays_under_its_competitive_ratio_at_u2():
+    # lengths 1 and 2 in the proportion of the top eigenvector (1, 1/2) of (A_2, B_2): CR = 1.25
+    o = [1] * 3000 + [2] * 1500
+    inst = Instance(600, (1,) * len(o), tuple(o), lowers=(1,) * len(o), uppers=(2,) * len(o))
+    hsf_tel = run_policy("hsf", inst).objective
+    for conv in ("W", "V1"):
+        ratio = run_policy("amin", inst, seed=0, convention=conv).objective / hsf_tel
+        assert 1.1 < ratio < 1.25

@@ -27,7 +27,8 @@ from ._common import emit_json, json_option, load_instance
 @click.option("--no-reuse", is_flag=True, help="amax: keep an early finisher's memory reserved until p + u")
 @json_option
 def simulate_cmd(policy, instance_path, pred, seed, convention, margin, no_reuse, as_json):
-    """Simulate an online POLICY (hsf, amax, amin, mcsf, fcfs) on INSTANCE.json."""
+    """Simulate an online POLICY (hsf, amax, amin, mcsf, fcfs) on INSTANCE.json. hsf always uses
+    the true lengths (hindsight benchmark); mcsf / fcfs use the upper end u_i as point prediction."""
     inst = load_instance(instance_path)
     try:
         inst = predictions.parse(pred, inst, seed=seed)
