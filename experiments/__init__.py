@@ -11,6 +11,8 @@ import importlib
 
 REGISTRY = {
     "demo-baselines": "experiments.demo_baselines",
+    "wang-workloads": "experiments.wang_workloads",
+    "chen-predictions": "experiments.chen_predictions",
 }
 
 
