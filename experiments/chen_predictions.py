@@ -9,14 +9,20 @@ Average latency (TEL / n, rounds) of H-SF (true lengths, the hindsight benchmark
 - ``exact``: ``l_i = u_i = o_i`` (a calibration row, not in the paper: A_max and A_min then
   see the true lengths and differ from H-SF only by their random tie-break).
 
-Workloads, all requests at round 0, KV cache ``M`` = 16,492 (the papers' cache size is not in
-the material we have; 16,492 tokens is the figure of issue 3, Llama-2-70B on two A100s):
+Workloads, KV cache ``M`` = 16,492 (the papers' cache size is not in the material we have;
+16,492 tokens is the figure of issue 3, Llama-2-70B on two A100s):
 
 - ``lmsys-like``: :func:`kvsched.workload.lmsys_like`, the generalised-gamma model matching the
   published statistics of the paper's 2,000 conversations (tokens);
 - ``lmsys-trace`` (only when the shared trace is present): preset ``lmsys-100k``,
   LMSYS-Chat-1M WORD counts of whole conversations, used as if they were tokens; rows with a
   zero length are dropped; ``n`` rows sampled with the instance seed.
+
+Arrivals: all requests at round 0 (the batch setting of the papers' analysis) and, as a second
+setting, Poisson arrivals (:func:`kvsched.simulator.poisson_arrivals`, seeded with the instance
+seed + 100,000) at ``rate`` requests per round: 1.2 for the LMSYS-like workload and 0.4 for the
+word-count trace, that is, a fraction of the rate at which M = 16,492 drains each workload's
+mean token-rounds ``s o + o (o + 1) / 2`` (88 % and 81 %; memory binds part of the time).
 
 The instance seed also seeds A_max's and A_min's random tie-break. The bound column is the
 closed-form sorted-volume bound; the paper's yardstick, the ratio to H-SF, is computed per
@@ -33,6 +39,7 @@ from kvsched import predictions
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
 from kvsched.paths import shared_trace
+from kvsched.simulator import poisson_arrivals, with_arrivals
 from kvsched.traces import PRESETS, load_trace
 from kvsched.workload import lmsys_like
 
@@ -44,6 +51,8 @@ TRACE = "lmsys-100k"
 SETTINGS = ("rough", "buckets", "overlap:0.1", "overlap:0.95", "overlap:0.99", "exact")
 #: A_min counts as "close to H-SF" within this factor (our threshold; the paper says "nearly identical")
 CLOSE = 1.10
+#: Poisson arrival rates (requests per round) of the second arrival setting, per workload
+RATES = {"lmsys-like": 1.2, "lmsys-trace": 0.4}
 
 SOURCES = {
     "lmsys-like": "lmsys-like generator (tokens; Chen et al.'s published statistics)",
@@ -65,9 +74,17 @@ def base_workload(family: str, n: int, seed: int, M: int) -> Instance:
 
 
 def generate(spec: InstanceSpec) -> Instance:
-    """The workload with the spec's prediction setting (``kvsched.predictions.parse`` spelling)."""
+    """The workload with the spec's prediction setting (``kvsched.predictions.parse`` spelling)
+    and, if the spec has a ``rate``, Poisson arrivals."""
     inst = base_workload(spec.family, spec.n, spec.seed, spec.params["M"])
+    rate = spec.params.get("rate")
+    if rate:
+        inst = with_arrivals(inst, poisson_arrivals(spec.n, rate, seed=spec.seed + 100_000))
     return predictions.parse(spec.params["predictions"], inst, seed=spec.seed)
+
+
+def arrivals_label(rate) -> str:
+    return f"Poisson {rate:g}/round" if rate else "all at 0"
 
 
 def task(case: Case, algorithm: Algorithm) -> dict:
@@ -79,6 +96,7 @@ def task(case: Case, algorithm: Algorithm) -> dict:
     row = row_from_result(result)
     rep = result.report
     row.update(predictions=case.spec.params["predictions"], workload_source=SOURCES[case.spec.family],
+               arrivals=arrivals_label(case.spec.params.get("rate")),
                avg_latency=rep.avg_latency, wasted_tokens=rep.wasted_tokens, makespan=rep.makespan)
     return row
 
@@ -88,13 +106,14 @@ ALGORITHMS = (Algorithm("hsf"), Algorithm("amax"), Algorithm("amin"))
 
 def _grids(n: int, seeds: tuple) -> tuple:
     families = ["lmsys-like"] + (["lmsys-trace"] if trace_available() else [])
-    return tuple(Grid(f, (n,), seeds, {"M": M_TOKENS, "predictions": p}) for f in families for p in SETTINGS)
+    return tuple(Grid(f, (n,), seeds, {"M": M_TOKENS, "predictions": p, **({"rate": RATES[f]} if arrive else {})})
+                 for arrive in (False, True) for f in families for p in SETTINGS)
 
 
 def with_hsf_ratio(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with ``hsf_latency`` and ``ratio_to_hsf``: each row's average latency over H-SF's
-    on the same workload sample (family, n, seed, M) and prediction setting."""
-    keys = ["family", "n", "seed", "M", "predictions"]
+    on the same workload sample (family, n, seed, M, arrivals) and prediction setting."""
+    keys = ["family", "n", "seed", "M", "arrivals", "predictions"]
     ok = df[df["status"] != "error"]
     hsf = ok[ok["algorithm"] == "hsf"][keys + ["avg_latency"]].rename(columns={"avg_latency": "hsf_latency"})
     out = df.merge(hsf, on=keys, how="left")
@@ -102,16 +121,16 @@ def with_hsf_ratio(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
-    """Per (workload, n, setting): mean average latency of H-SF, A_max, A_min, the mean of the
+    """Per (workload, n, arrivals, setting): mean average latency of H-SF, A_max, A_min, the mean of the
     per-seed ratios to H-SF, A_min's mean cancellations, seeds and errors."""
     d = with_hsf_ratio(df)
     d = d[d["status"] != "error"]
     rows = []
-    for (family, n, setting), part in d.groupby(["family", "n", "predictions"], sort=False):
+    for (family, n, arrivals, setting), part in d.groupby(["family", "n", "arrivals", "predictions"], sort=False):
         by = part.groupby("algorithm")
         lat, ratio = by["avg_latency"].mean(), by["ratio_to_hsf"].mean()
         rows.append({
-            "workload": family, "n": n, "M": int(part["M"].iloc[0]), "predictions": setting,
+            "workload": family, "n": n, "M": int(part["M"].iloc[0]), "arrivals": arrivals, "predictions": setting,
             "seeds": part["seed"].nunique(),
             "H-SF latency": lat.get("hsf"), "A_max latency": lat.get("amax"), "A_min latency": lat.get("amin"),
             "A_max / H-SF": ratio.get("amax"), "A_min / H-SF": ratio.get("amin"),
@@ -124,24 +143,26 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot(df: pd.DataFrame, outdir) -> list:
-    """Ratio to H-SF of A_max and A_min per setting (log scale), one panel per workload."""
+    """Ratio to H-SF of A_max and A_min per setting (log scale), one panel per (workload, arrivals)."""
     from pathlib import Path
 
     from matplotlib.figure import Figure
 
     table = summarize(df)
-    workloads = list(dict.fromkeys(table["workload"]))
-    fig = Figure(figsize=(6 * len(workloads), 4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(workloads)))
-    for ax, w in zip(axes, workloads):
-        part = table[table["workload"] == w]
+    panels = list(dict.fromkeys(zip(table["workload"], table["arrivals"])))
+    cols = min(2, len(panels))
+    rows = -(-len(panels) // cols)
+    fig = Figure(figsize=(6 * cols, 3.6 * rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax, (w, arrivals) in zip(axes, panels):
+        part = table[(table["workload"] == w) & (table["arrivals"] == arrivals)]
         x = np.arange(len(part))
         ax.bar(x - 0.2, part["A_max / H-SF"], 0.4, label="A_max / H-SF")
         ax.bar(x + 0.2, part["A_min / H-SF"], 0.4, label="A_min / H-SF")
         ax.set_xticks(x, part["predictions"], fontsize="small", rotation=20)
         ax.axhline(1.0, color="black", lw=0.8)
         ax.set(yscale="log", ylabel="mean average latency / H-SF's",
-               title=f"{w}, n = {part['n'].iloc[0]}, M = {part['M'].iloc[0]:,}")
+               title=f"{w}, {arrivals}, n = {part['n'].iloc[0]}, M = {part['M'].iloc[0]:,}")
         ax.grid(alpha=0.3, axis="y")
         ax.legend(fontsize="small")
     path = Path(outdir) / "summary.png"
@@ -167,14 +188,15 @@ def compare(df: pd.DataFrame) -> str:
     """Markdown: our ratios next to each of the paper's claims, with a verdict per claim."""
     table = summarize(df)
     out = []
-    for w, part in table.groupby("workload", sort=False):
+    for (w, arrivals), part in table.groupby(["workload", "arrivals"], sort=False):
         r = part.set_index("predictions")
         amax, amin = r["A_max / H-SF"], r["A_min / H-SF"]
 
         def has(*keys):
             return all(k in r.index for k in keys)
 
-        out += [f"**{w}** (n = {part['n'].iloc[0]}, M = {part['M'].iloc[0]:,}, {part['seeds'].iloc[0]} seeds):", "",
+        out += [f"**{w}, {arrivals}** (n = {part['n'].iloc[0]}, M = {part['M'].iloc[0]:,}, "
+                f"{part['seeds'].iloc[0]} seeds):", "",
                 "| paper's claim | ours | holds? |", "|---|---|---|"]
         for s in r.index:
             if s == "exact":
@@ -201,8 +223,9 @@ EXPERIMENT = Experiment(
     description=(
         "Chen, Ye, Zhou's prediction experiments: average latency (rounds) of H-SF, A_max and A_min "
         "(convention W) with every interval [1,1000] (rough), buckets of 100 up to 1000, overlapping "
-        "[(1-x)o, (1+x)o] for x = 0.1, 0.95, 0.99, and exact intervals (calibration). All requests at "
-        f"round 0, M = {M_TOKENS:,}. Workloads: the LMSYS-like generator (tokens) and, when the shared "
+        "[(1-x)o, (1+x)o] for x = 0.1, 0.95, 0.99, and exact intervals (calibration). M = "
+        f"{M_TOKENS:,}; arrivals all at round 0, and Poisson at {RATES['lmsys-like']} (LMSYS-like) / "
+        f"{RATES['lmsys-trace']} (trace) requests per round. Workloads: the LMSYS-like generator (tokens) and, when the shared "
         f"trace is present, `{TRACE}` (LMSYS-Chat-1M WORD counts, not tokens). Ratios to H-SF are means "
         "of per-seed ratios; the seed also drives A_max / A_min's random tie-break. `bound` is the "
         "closed-form sorted-volume bound."),
@@ -211,7 +234,7 @@ EXPERIMENT = Experiment(
     algorithms=ALGORITHMS,
     grids=_grids(2000, tuple(range(10))),
     quick_grids=_grids(1000, (0, 1)),
-    version=1,
+    version=2,
     summarize=summarize,
     plot=plot,
 )

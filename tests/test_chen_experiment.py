@@ -19,7 +19,8 @@ from kvsched.workload import lmsys_like
 SETTINGS = ("exact", "rough", "buckets", "overlap:0.1", "overlap:0.95")
 TINY = dataclasses.replace(
     C.EXPERIMENT, name="test-chen-tiny",
-    quick_grids=tuple(Grid("lmsys-like", (60,), (0, 1), {"M": 1500, "predictions": p}) for p in SETTINGS))
+    quick_grids=tuple(Grid("lmsys-like", (60,), (0, 1), {"M": 1500, "predictions": p}) for p in SETTINGS)
+    + (Grid("lmsys-like", (60,), (0, 1), {"M": 1500, "predictions": "rough", "rate": 0.5}),))
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_registered_and_grids():
 
 def test_tiny_grid_rows(tiny_run):
     summary, df, _ = tiny_run
-    assert summary.errors == [] and len(df) == 2 * len(SETTINGS) * 3
+    assert summary.errors == [] and len(df) == 2 * (len(SETTINGS) + 1) * 3
     assert (df["status"] != "error").all() and df["schedule_hash"].notna().all()
     for col in ("predictions", "workload_source", "avg_latency", "cancelled_runs", "bound"):
         assert df[col].notna().all(), col
@@ -58,9 +59,11 @@ def test_hsf_ratio_and_blindness(tiny_run):
     d = C.with_hsf_ratio(df)
     assert np.allclose(d[d["algorithm"] == "hsf"]["ratio_to_hsf"], 1.0)
     # H-SF never reads the intervals: the same TEL under every prediction setting
-    hsf = df[df["algorithm"] == "hsf"].groupby("seed")["incumbent"].nunique()
+    hsf = df[df["algorithm"] == "hsf"].groupby(["seed", "arrivals"])["incumbent"].nunique()
     assert (hsf == 1).all()
-    table = C.summarize(df).set_index("predictions")
+    table = C.summarize(df)
+    assert set(table["arrivals"]) == {"all at 0", "Poisson 0.5/round"}
+    table = table[table["arrivals"] == "all at 0"].set_index("predictions")
     assert np.allclose(table["H-SF latency"], table["H-SF latency"].iloc[0])
     assert table.loc["rough", "A_max / H-SF"] > table.loc["buckets", "A_max / H-SF"] > 1.0
 
@@ -76,11 +79,21 @@ def test_exact_intervals_with_arrival_ties_equal_hsf():
 def test_compare_and_paper(tiny_run):
     _, df, _ = tiny_run
     md = C.compare(df)
-    assert "**lmsys-like** (n = 60, M = 1,500, 2 seeds)" in md
-    assert md.count("| A_min close to H-SF") == len(SETTINGS) - 1  # not for the calibration row
+    assert "**lmsys-like, all at 0** (n = 60, M = 1,500, 2 seeds)" in md
+    assert "**lmsys-like, Poisson 0.5/round**" in md
+    assert md.count("| A_min close to H-SF") == len(SETTINGS)  # not for the calibration row; once for Poisson
     line = next(l for l in md.splitlines() if l.startswith("| A_max poor with"))
     assert line.endswith("| yes |")
     assert "2,000" in C.PAPER and "A_min" in C.PAPER
+
+
+def test_poisson_arrivals():
+    spec = InstanceSpec("lmsys-like", 300, 5, {"M": 16_492, "predictions": "buckets", "rate": 1.2})
+    inst = C.generate(spec)
+    a = np.array(inst.arrivals)
+    assert a[0] == 0 and (np.diff(a) >= 0).all() and 200 < a[-1] < 300  # ~ 299 / 1.2 rounds
+    plain = C.generate(InstanceSpec("lmsys-like", 300, 5, {"M": 16_492, "predictions": "buckets"}))
+    assert plain.outputs == inst.outputs and plain.all_at_zero and plain.lowers == inst.lowers
 
 
 def test_trace_workload_when_present():
