@@ -124,7 +124,8 @@ def lower_bound_section() -> list:
         vals = [timed("amax", inst, tie_break=tb, seed=1, reuse_freed=reuse)[0].objective / h
                 for tb, reuse in (("random", True), (shorts, True), (longs, True), ("random", False))]
         lines.append(f"| 1/{r * r} | {r * r * (1 + r) / 2:g} | " + " | ".join(f"{v:.3f}" for v in vals)
-                     + f" | {2 * r ** 3 * (r + 1) / (r ** 3 + r + 2):.3f} | {(r + 1) ** 2 * r ** 3 / (r ** 3 + r + 2):.3f} |")
+                     + f" | {2 * r ** 3 * (r + 1) / (r ** 3 + r + 2):.3f}"
+                     + f" | {(r + 1) ** 2 * r ** 3 / (r ** 3 + r + 2):.3f} |")
         print(lines[-1], flush=True)
     # all requests short (o = l = 10, u = 40): no reuse exceeds the stated upper bound
     l, u = 10, 40
@@ -187,7 +188,8 @@ def amin_theory_section() -> list:
             print(lines[-1], flush=True)
     lines += ["", "A_min's admission check with overdue requests uses round t + 1 (candidates at their true "
               "memory s + 1 there). The variant that charges a candidate only s at round t (the talk's time "
-              "convention) measured 1.46 at u = 2 with s = 1, above CR = 1.25. Rows above the quadratic form: "
+              "convention; commit 6fc4ad5) measured 1.46 at u = 2, s = 1, equal counts, above CR = 1.25. "
+              "Rows above the quadratic form: "
               + ("; ".join(above) if above else "none") + ". (The SPEC reports that its reconstruction's V1 "
               "exceeded the bound at u = 3, 4 while W stayed under it.)", ""]
     return lines

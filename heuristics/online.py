@@ -25,8 +25,8 @@ unless ``reuse_freed=False``):
      ``t + 1`` is checked too: non-overdue and newly admitted requests at their true memory
      there (a candidate ``s + 1``), overdue ones as (ii) says. (Charging a candidate ``s`` at
      round ``t`` instead, the talk's time convention, lets A_min over-admit when ``s`` is
-     small: it measured 1.46 > 1.25 at ``u = 2``, ``s = 1``; this reading stays under the
-     quadratic form, see ``results/bench_online.md``.)
+     small: at commit 6fc4ad5 it measured 1.46 > 1.25 at ``u = 2``, ``s = 1``; this reading
+     stays under the quadratic form, see ``results/bench_online.md``.)
 (iv) resolve overflow: while the true next-round memory ``sum (s_i + g_i + 1)`` exceeds ``M``,
      cancel running requests in ascending ``(o~_i, tie)``; a cancelled request keeps what it
      learned: ``o~_i = max(o~_i, g_i + 1)`` under W (for an overdue request exactly

@@ -88,7 +88,8 @@ def trace_columns(load, lower: str, upper: Optional[str] = None) -> Instance:
     if missing:
         raise InstanceError(f"{load.source}: no prediction column(s) {missing}; columns: {list(df.columns)}")
     rows = np.asarray(load.rows)
-    return from_columns(load.instance, df[lower].to_numpy()[rows], None if upper is None else df[upper].to_numpy()[rows])
+    up = None if upper is None else df[upper].to_numpy()[rows]
+    return from_columns(load.instance, df[lower].to_numpy()[rows], up)
 
 
 def fill_exact(instance: Instance) -> Instance:
