@@ -22,6 +22,8 @@ class ScheduleError(ValueError):
 
 
 def _int(v, what: str) -> int:
+    if type(v) is int:
+        return v
     if isinstance(v, bool) or not isinstance(v, int):
         try:
             import numpy as np
@@ -43,6 +45,11 @@ class Schedule:
     def __post_init__(self):
         clean = []
         for i, rs in enumerate(self.runs):
+            if type(rs) is tuple and len(rs) == 1:  # fast path: one run of two plain ints
+                run = rs[0]
+                if type(run) is tuple and len(run) == 2 and type(run[0]) is int and type(run[1]) is int:
+                    clean.append(rs)
+                    continue
             if len(rs) == 0:
                 raise ScheduleError(f"request {i}: field 'runs' is empty (every request needs a run)")
             row = []
@@ -58,11 +65,8 @@ class Schedule:
         """One uncancelled run per request: ``(p_i, p_i + o_i)``."""
         if len(starts) != instance.n:
             raise ScheduleError(f"field 'starts': {len(starts)} values for {instance.n} requests")
-        runs = []
-        for i, p in enumerate(starts):
-            p = _int(p, f"request {i}: field 'starts'")
-            runs.append(((p, p + instance.outputs[i]),))
-        return cls(tuple(runs))
+        starts = [_int(p, f"request {i}: field 'starts'") for i, p in enumerate(starts)]
+        return cls(tuple(((p, p + o),) for p, o in zip(starts, instance.outputs)))
 
     @property
     def n(self) -> int:
