@@ -259,16 +259,21 @@ def plot(df: pd.DataFrame, outdir) -> list:
     return [path]
 
 
-PAPER = (
-    "Wang, Ye, Zhou (2025), as presented in the seed talk: Sorted-F (batches minimising "
-    "F(X) = sum o_i / |X|^2, four selectors: exact DP, scaled DP, local swap, quantile greedy) "
-    "against FCFS and SF on a conversation workload (LMSYS-Chat-1M), a long-prompt workload "
-    "(arXiv summarisation) and their mixture; Sorted-F is reported to reduce total completion "
-    "time on all three. The material available here gives no numbers for these runs, so the "
-    "comparison is qualitative. The talk also claims SF is Omega(sqrt(M))-competitive on its "
-    "counterexample family (ratio >= (2/13) sqrt(M)); SPEC section 3 computes only 1.10 / 1.21 / "
-    "1.27 at M = 100 / 400 / 1600 for that family."
-)
+#: what the paper reports (``source``: where; ``reported``: the claims, in words)
+PAPER = {
+    "source": "Wang, Ye, Zhou 2025, \"LLM Serving Optimization with Variable Prefill and Decode "
+              "Lengths\" (arXiv 2508.06133), numerical experiments as presented in the seed talk",
+    "reported": (
+        "Wang, Ye, Zhou (2025), as presented in the seed talk: Sorted-F (batches minimising "
+        "F(X) = sum o_i / |X|^2, four selectors: exact DP, scaled DP, local swap, quantile greedy) "
+        "against FCFS and SF on a conversation workload (LMSYS-Chat-1M), a long-prompt workload "
+        "(arXiv summarisation) and their mixture; Sorted-F is reported to reduce total completion "
+        "time on all three. The material available here gives no numbers for these runs, so the "
+        "comparison is qualitative. The talk also claims SF is Omega(sqrt(M))-competitive on its "
+        "counterexample family (ratio >= (2/13) sqrt(M)); SPEC section 3 computes only 1.10 / 1.21 / "
+        "1.27 at M = 100 / 400 / 1600 for that family."
+    ),
+}
 
 
 def compare(df: pd.DataFrame) -> str:

@@ -84,7 +84,7 @@ def test_compare_and_paper(tiny_run):
     assert md.count("| A_min close to H-SF") == len(SETTINGS)  # not for the calibration row; once for Poisson
     line = next(l for l in md.splitlines() if l.startswith("| A_max poor with"))
     assert line.endswith("| yes |")
-    assert "2,000" in C.PAPER and "A_min" in C.PAPER
+    assert "2508.14544" in C.PAPER["source"] and "2,000" in C.PAPER["reported"]
 
 
 def test_poisson_arrivals():

@@ -90,7 +90,7 @@ def test_summary_and_compare(tiny_run):
     md = W.compare(df)
     line = next(l for l in md.splitlines() if l.startswith("| sf-blockers"))
     assert "| 1.340 | yes |" in line  # SF / best Sorted-F = 142 / 106
-    assert "Wang" in W.PAPER
+    assert "2508.06133" in W.PAPER["source"] and "mixture" in W.PAPER["reported"]
 
 
 def test_workloads_builtin_and_units():
