@@ -11,6 +11,7 @@ import importlib
 
 REGISTRY = {
     "demo-baselines": "experiments.demo_baselines",
+    "jaillet-synthetic": "experiments.jaillet_synthetic",
     "wang-workloads": "experiments.wang_workloads",
     "chen-predictions": "experiments.chen_predictions",
 }

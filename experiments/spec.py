@@ -58,7 +58,7 @@ class InstanceSpec:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "InstanceSpec":
-        return cls(d["family"], int(d["n"]), int(d["seed"]), dict(d.get("params", {})))
+        return cls(d["family"], None if d["n"] is None else int(d["n"]), int(d["seed"]), dict(d.get("params", {})))
 
 
 def from_family(spec: InstanceSpec) -> Instance:

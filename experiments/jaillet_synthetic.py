@@ -1,0 +1,302 @@
+"""``jaillet-synthetic``: MC-SF against the hindsight optimum on Jaillet et al.'s synthetic
+instances (SPEC section 4), both arrival models.
+
+Per trial (one ``jaillet`` instance, n drawn by the family): MC-SF's validated TEL; then
+:func:`kvsched.certify.certify` (every heuristic, CP-SAT hinted with the best schedule, the
+time-indexed MILP; each hard-limited) and, unless that already proves an optimum, the
+time-indexed LP bound. The row's ``incumbent`` is the best validated schedule found, its
+``bound`` the best proven lower bound. Since OPT lies in ``[ceil(bound), incumbent]``:
+
+- ``mcsf_over_best`` = MC-SF / best incumbent is a LOWER bound on MC-SF / OPT;
+- ``mcsf_over_ceil_bound`` = MC-SF / ceil(bound) is an UPPER bound on MC-SF / OPT;
+- ``optimum`` is "proven-optimal" when incumbent == ceil(bound) (the ratio is then exact),
+  else "gap-only";
+- ``verdict`` (:func:`verdict`) says whether MC-SF itself is proven optimal, proven
+  suboptimal (a better validated schedule exists) or undecided.
+
+Seeds: trial k of model 1 uses seed k, of model 2 seed ``MODEL2_SEED_BASE + k`` (disjoint, so
+the two models do not share their M and s draws). Full mode: 200 trials per model, 60 s per
+exact solver (CP-SAT, MILP, LP), 1 thread each; about 3 minutes per trial, so run it by hand
+with ``--jobs 2`` (roughly 10 hours). ``--quick``: 3 trials per model, 10 s per solver.
+A medium run: ``python -m experiments.jaillet_synthetic --trials 10 --time-limit 30 --jobs 2``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+import heuristics
+import models
+from kvsched.certify import certify
+from kvsched.result import is_proven_optimal
+
+from .spec import Algorithm, Case, Experiment, InstanceSpec
+
+PROVEN_OPTIMAL = "proven optimal"
+PROVEN_SUBOPTIMAL = "proven suboptimal"
+UNDECIDED = "undecided"
+VERDICTS = (PROVEN_OPTIMAL, PROVEN_SUBOPTIMAL, UNDECIDED)
+
+MODEL2_SEED_BASE = 1000
+MODELS = {1: "model 1 (all arrivals at 0)", 2: "model 2 (Poisson arrivals)"}
+
+#: what Jaillet et al. report for MC-SF / hindsight IP over 200 trials per model (SPEC section 4)
+PAPER = {
+    "source": "Jaillet et al. 2025, \"Online Scheduling for LLM Inference with KV Cache Constraints\" "
+              "(arXiv 2502.07115), synthetic experiments; ratio MC-SF / hindsight IP (Gurobi)",
+    "reported": {
+        1: {"trials": 200, "mean": 1.005, "best": 1.000, "worst": 1.074, "optimal": 114},
+        2: {"trials": 200, "mean": 1.047, "worst": 1.227},
+    },
+}
+
+
+def verdict(mcsf: int, best_incumbent: int, bound: float) -> str:
+    """MC-SF's status given the best validated TEL found and the best proven lower bound:
+    proven suboptimal if a better schedule exists, proven optimal if MC-SF == ceil(bound)."""
+    if best_incumbent < mcsf:
+        return PROVEN_SUBOPTIMAL
+    if is_proven_optimal(mcsf, bound):
+        return PROVEN_OPTIMAL
+    return UNDECIDED
+
+
+def ceil_bound(bound: float) -> int:
+    """The rounded-up bound (same 1e-6 tolerance as :func:`kvsched.result.is_proven_optimal`)."""
+    return math.ceil(bound - 1e-6)
+
+
+@dataclass(frozen=True)
+class Trials:
+    """The trials of one arrival model: ``jaillet`` instances with n drawn by the family
+    (a grid in the sense of :class:`experiments.spec.Experiment`)."""
+
+    model: int
+    seeds: tuple
+
+    def specs(self) -> list:
+        return [InstanceSpec("jaillet", None, int(s), {"model": self.model}) for s in self.seeds]
+
+
+def trials(count: int) -> tuple:
+    return (Trials(1, tuple(range(count))),
+            Trials(2, tuple(range(MODEL2_SEED_BASE, MODEL2_SEED_BASE + count))))
+
+
+def task(case: Case, algorithm: Algorithm) -> dict:
+    """One trial: MC-SF, then certify (+ LP bound); the row carries the best schedule."""
+    inst = case.instance
+    limit = float(case.limits["time_limit"])
+    threads = int(case.limits.get("threads", 1))
+    mcsf = heuristics.run("mcsf", inst)
+    cert = certify(inst, time_limit=limit, threads=threads, seed=0, hard_limit=True)
+    records = {r.solver: r for r in cert.records}
+    bounds = {cert.bound_solver: cert.bound}
+    lp = None
+    if not cert.optimal:
+        lp = models.solve("lp", inst, hard_limit=True, time_limit=limit, threads=threads, seed=0,
+                          ub_schedule=cert.schedule)
+        if lp.bound is not None:
+            bounds["lp"] = lp.bound
+    bound_solver = max(bounds, key=lambda k: bounds[k])
+    bound = bounds[bound_solver]
+    best = cert.objective
+    optimal = is_proven_optimal(best, bound)
+
+    def attr(name, key):
+        """A field of one method's Result; status "skipped" when the method did not run."""
+        r = records.get(name) if name != "lp" else lp
+        if r is None or (r.message or "").startswith("skipped"):
+            return "skipped" if key == "status" else None
+        return getattr(r, key)
+
+    return {
+        "status": "optimal" if optimal else "feasible",
+        "bound": bound,
+        "incumbent": best,
+        "schedule": cert.schedule,
+        "algo_seed": 0,
+        "threads": threads,
+        "solver_status": "; ".join(f"{s} {attr(s, 'status')}" for s in ("cpsat", "milp", "lp")),
+        "model": case.spec.params["model"],
+        "requests": inst.n,
+        "mcsf": mcsf.objective,
+        "verdict": verdict(mcsf.objective, best, bound),
+        "optimum": "proven-optimal" if optimal else "gap-only",
+        "mcsf_over_best": mcsf.objective / best,
+        "mcsf_over_ceil_bound": mcsf.objective / ceil_bound(bound),
+        "best_solver": cert.best_solver,
+        "bound_solver": bound_solver,
+        "closed_form_bound": attr("closed-form", "bound"),
+        "cpsat_status": attr("cpsat", "status"),
+        "cpsat_objective": attr("cpsat", "objective"),
+        "milp_status": attr("milp", "status"),
+        "milp_bound": attr("milp", "bound"),
+        "lp_status": attr("lp", "status"),
+        "lp_bound": attr("lp", "bound"),
+    }
+
+
+def summarize(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per arrival model: the two ratio families, verdict counts, times."""
+    out = []
+    for model, part in df.groupby("model", sort=True):
+        ok = part[part["status"] != "error"]
+        out.append({
+            "arrival model": MODELS.get(int(model), str(model)),
+            "trials": len(part),
+            "errors": int((part["status"] == "error").sum()),
+            "mean n": ok["requests"].mean(),
+            "MC-SF/best: mean": ok["mcsf_over_best"].mean(),
+            "MC-SF/best: best": ok["mcsf_over_best"].min(),
+            "MC-SF/best: worst": ok["mcsf_over_best"].max(),
+            "MC-SF/ceil(LB): mean": ok["mcsf_over_ceil_bound"].mean(),
+            "MC-SF/ceil(LB): worst": ok["mcsf_over_ceil_bound"].max(),
+            **{f"MC-SF {v}": int((ok["verdict"] == v).sum()) for v in VERDICTS},
+            "best proven optimal": int((ok["status"] == "optimal").sum()),
+            "mean wall time (s)": part["wall_time"].mean(),
+        })
+    return pd.DataFrame(out)
+
+
+def compare(df: pd.DataFrame) -> str:
+    """Markdown: our numbers next to the paper's, per model, with the differences explained."""
+    lines = []
+    for model in (1, 2):
+        part = df[(df["model"] == model) & (df["status"] != "error")]
+        paper = PAPER["reported"][model]
+        lines += [f"**{MODELS[model]}**", "",
+                  "| quantity | paper: MC-SF / IP | ours: MC-SF / best known (<= MC-SF / OPT) "
+                  "| ours: MC-SF / ceil(LB) (>= MC-SF / OPT) |",
+                  "|---|---:|---:|---:|"]
+        if part.empty:
+            lines += ["| (no finished trials in this run) | | | |", ""]
+            continue
+        low, high = part["mcsf_over_best"], part["mcsf_over_ceil_bound"]
+        counts = {v: int((part["verdict"] == v).sum()) for v in VERDICTS}
+        n = len(part)
+        lines += [
+            f"| trials | {paper['trials']} | {n} | {n} |",
+            f"| mean ratio | {_num(paper.get('mean'))} | {low.mean():.3f} | {high.mean():.3f} |",
+            f"| best ratio | {_num(paper.get('best'))} | {low.min():.3f} | {high.min():.3f} |",
+            f"| worst ratio | {_num(paper.get('worst'))} | {low.max():.3f} | {high.max():.3f} |",
+            f"| MC-SF optimal | {_count(paper.get('optimal'), paper['trials'])} "
+            f"| not beaten in {n - counts[PROVEN_SUBOPTIMAL]} of {n} "
+            f"| proven in {counts[PROVEN_OPTIMAL]} of {n} |",
+            "",
+            f"Verdicts: MC-SF proven optimal in {counts[PROVEN_OPTIMAL]}, proven suboptimal "
+            f"(a better validated schedule exists) in {counts[PROVEN_SUBOPTIMAL]}, undecided in "
+            f"{counts[UNDECIDED]} of {n} trials; the best schedule found was proven optimal in "
+            f"{int((part['status'] == 'optimal').sum())} of {n}. Mean gap between the best schedule "
+            f"and ceil(LB): {part['gap'].mean():.1%}. Better schedules came from: "
+            f"{_tally(part.loc[part['verdict'] == PROVEN_SUBOPTIMAL, 'best_solver'])}.",
+            "",
+        ]
+    lines += [
+        "How to read this. OPT lies between ceil(LB) and the best validated schedule, so per trial the "
+        "true MC-SF / OPT lies between the two columns; a paper number is consistent with ours only if it "
+        "lies in that interval. The paper's \"MC-SF / IP\" used Gurobi, possibly with a time limit, and "
+        "does not say whether each IP value was proven optimal: an IP that stops at an incumbent no "
+        "better than MC-SF's reports ratio 1.000 and \"MC-SF optimal\", which here is \"undecided\". "
+        "At n = 40-60 no exact method proves optima in minutes (the LP and closed-form bounds are about "
+        "30-35% below the best schedules, so the right column is far above 1), and with enough search "
+        "time CP-SAT beats MC-SF on most instances (`notes/exact-frontier.md`: 10 of 10 at 60 s, 2 "
+        "workers). The left column therefore only grows with longer limits, and \"MC-SF optimal in 114 "
+        "of 200\" is not reproducible as a statement about proven optima; short quick-mode limits leave "
+        "most trials undecided (CP-SAT rarely improves on its MC-SF hint in 10 s on one thread).",
+    ]
+    return "\n".join(lines)
+
+
+def _num(v) -> str:
+    return "not reported" if v is None else f"{v:.3f}"
+
+
+def _count(k, n) -> str:
+    return "not reported" if k is None else f"{k} of {n}"
+
+
+def _tally(series: pd.Series) -> str:
+    counts = series.value_counts()
+    return ", ".join(f"{name} ({k})" for name, k in counts.items()) if len(counts) else "none"
+
+
+def plot(df: pd.DataFrame, outdir: Path) -> list:
+    """Per model and trial: the interval [MC-SF / best, MC-SF / ceil(LB)] containing MC-SF / OPT."""
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    colours = {PROVEN_OPTIMAL: "tab:green", PROVEN_SUBOPTIMAL: "tab:red", UNDECIDED: "tab:grey"}
+    for ax, model in zip(axes, (1, 2)):
+        part = df[(df["model"] == model) & (df["status"] != "error")].reset_index(drop=True)
+        x = np.arange(len(part))
+        ax.vlines(x, part["mcsf_over_best"], part["mcsf_over_ceil_bound"], colors="lightgrey")
+        for v, colour in colours.items():
+            sel = part["verdict"] == v
+            ax.scatter(x[sel], part.loc[sel, "mcsf_over_best"], s=12, color=colour, label=f"MC-SF {v}")
+        ax.scatter(x, part["mcsf_over_ceil_bound"], s=8, marker="_", color="black", label="MC-SF / ceil(LB)")
+        for key, style in (("mean", "--"), ("worst", ":")):
+            if key in PAPER["reported"][model]:
+                ax.axhline(PAPER["reported"][model][key], ls=style, color="tab:blue", lw=1,
+                           label=f"paper {key} {PAPER['reported'][model][key]}")
+        ax.set(title=MODELS[model], xlabel="trial", ylabel="MC-SF / OPT lies in the grey bar")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small")
+    path = Path(outdir) / "summary.png"
+    fig.savefig(path, dpi=110)
+    return [path]
+
+
+def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: int = 3,
+          quick_time_limit: float = 10.0) -> Experiment:
+    """The experiment with the given number of trials per model and solver limits (s)."""
+    return Experiment(
+        name="jaillet-synthetic",
+        description=(
+            "MC-SF vs. the best validated schedule and the best proven bound on Jaillet et al.'s synthetic "
+            f"instances (SPEC section 4): {trials_per_model} trials per arrival model in full mode "
+            f"({quick_trials} in quick mode); certify (heuristics, CP-SAT, MILP) and the time-indexed LP, "
+            f"each limited to {time_limit:g} s ({quick_time_limit:g} s in quick mode), 1 thread, hard-limited. "
+            f"Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}..."
+            f"{MODEL2_SEED_BASE + trials_per_model - 1}."),
+        task=task,
+        algorithms=(Algorithm("mcsf-vs-certified"),),
+        grids=trials(trials_per_model),
+        quick_grids=trials(quick_trials),
+        limits={"time_limit": float(time_limit), "threads": 1},
+        quick_limits={"time_limit": float(quick_time_limit), "threads": 1},
+        summarize=summarize,
+        plot=plot,
+    )
+
+
+EXPERIMENT = build()
+
+
+def main(argv=None) -> None:
+    """A full-mode run with other trial counts or limits (e.g. a medium run to commit)."""
+    import argparse
+    import sys
+
+    from .executors import make_executor
+    from .runner import run_experiment
+
+    ap = argparse.ArgumentParser(prog="python -m experiments.jaillet_synthetic", description=main.__doc__)
+    ap.add_argument("--trials", type=int, default=200, help="trials per arrival model")
+    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per exact solver")
+    ap.add_argument("--jobs", type=int, default=1)
+    args = ap.parse_args(argv)
+    exp = build(args.trials, args.time_limit)
+    summary = run_experiment(exp, quick=False, executor=make_executor("local", jobs=args.jobs),
+                             command="python -m experiments.jaillet_synthetic " + " ".join(sys.argv[1:]))
+    print(f"{exp.name}: {summary.tasks} tasks, {summary.computed} computed, {len(summary.errors)} errors, "
+          f"{summary.wall_time:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
