@@ -46,7 +46,7 @@ def compute_rows(us, max_eigen: int) -> list:
     return rows
 
 
-def write_rayleigh(rows: list) -> dict:
+def write_rayleigh(rows: list, extra: list = ()) -> dict:
     us = np.array([r.u for r, _ in rows])
     cr = np.array([r.cr for r, _ in rows])
     fit_all = fit_log(us, cr)
@@ -70,7 +70,10 @@ def write_rayleigh(rows: list) -> dict:
     ax = fig.add_subplot()
     lnu = np.log(us)
     ax.plot(lnu, cr, "o", label="CR(u) (both methods agree)")
-    grid = np.linspace(0, lnu.max(), 200)
+    if extra:
+        ax.plot([math.log(r.u) for r, _ in extra], [r.cr for r, _ in extra], "s", mfc="none",
+                label="CR(u), orthant method only (not fitted)")
+    grid = np.linspace(0, max([lnu.max()] + [math.log(r.u) for r, _ in extra]), 200)
     ax.plot(grid, fit_big[0] + fit_big[1] * grid, "-", lw=1,
             label=f"fit u>=20: {fit_big[0]:.3f} + {fit_big[1]:.3f} ln u (max |res| {fit_big[3]:.3f})")
     ax.plot(grid, fit_all[0] + fit_all[1] * grid, "--", lw=1,
@@ -134,11 +137,11 @@ def write_bounds_figure(rows: list, sf_rows: list) -> None:
     for fam, alg, marker in (("seed", "SF", "s"), ("blockers", "SF", "o"), ("blockers", "FCFS", "x")):
         pts = [(r["M"], r["ratio_lb"]) for r in sf_rows if r["family"] == fam and r["alg"] == alg]
         if pts:
-            right.plot(*zip(*pts), marker + "-", ms=4, label=f"{alg} / witness (>=), {fam} family")
+            right.plot(*zip(*pts), marker + "-", ms=4, label=f"lower bound: {alg} / witness, {fam} family")
     pts = [(r["M"], r["ratio_ub"]) for r in sf_rows if r["family"] == "seed" and r["alg"] == "SF"]
     if pts:
-        right.plot(*zip(*pts), "s--", ms=4, mfc="none", label="SF / OPT lower bound (<=), seed family")
-    right.set_xlabel("M"), right.set_ylabel("certified lower bound on CR")
+        right.plot(*zip(*pts), "s--", ms=4, mfc="none", label="upper bound: SF / closed-form OPT bound, seed family")
+    right.set_xlabel("M"), right.set_ylabel("ALG / OPT (certified bounds)")
     right.set_title("SF / FCFS with heterogeneous prompts")
     right.grid(alpha=0.3), right.legend(fontsize=8)
     fig.tight_layout()
@@ -201,7 +204,7 @@ def main(argv=None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     rows = compute_rows(QUICK_U if args.quick else TABLE_U, args.max_eigen)
     extra = compute_rows(args.extra, 0) if args.extra else []
-    fits = write_rayleigh(rows)
+    fits = write_rayleigh(rows, extra)
     write_markdown(rows, fits, extra)
     sf_rows = [] if args.no_sf else sf_family_rows()
     write_bounds_figure(rows, sf_rows)

@@ -247,3 +247,13 @@ def test_rayleigh_falls_back_to_the_orthant_value(monkeypatch):
     monkeypatch.setattr(ry, "eigen_max", lambda u: fake)
     r = ry.rayleigh(2)
     assert r.method == "orthant" and r.cr == pytest.approx(1.25) and r.cr_eig == 9.0 and not r.eig_positive
+
+
+def test_cli_bounds_json():
+    from kvsched.cli import cli
+
+    out = CliRunner().invoke(cli, ["theory", "bounds", "--alpha", "0.25", "--M", "169", "--json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.output.strip().splitlines()[-1])
+    assert payload["amax"] == [{"alpha": 0.25, "lower": 6.0, "upper": 10.0}]
+    assert payload["sf"] == [{"M": 169, "lower": pytest.approx(2.0)}]
