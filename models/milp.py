@@ -6,9 +6,11 @@ UB that cuts the start windows (``p_i - a_i <= UB - sum_j o_j``, tightened by
 :func:`models.timeindexed.optimality_windows`; every optimal schedule stays inside) and
 the MIP start: the interface has no warm-start flag, so after ``set_instance`` the class
 counts of the start are handed to the underlying ``highspy.Highs`` object with
-``setSolution`` (HiGHS logs "MIP start solution is feasible" when it takes it). HiGHS runs with ``mip_rel_gap = 0`` and ``mip_abs_gap = 0.999``
-(TEL is integral). The incumbent is the better of the heuristic and the MILP schedule,
-always validated; the bound is ``max(HiGHS dual bound, closed-form lower_bound)``.
+``setSolution`` (HiGHS logs "MIP start solution is feasible" when it takes it). HiGHS runs
+with ``mip_rel_gap = 0`` and ``mip_abs_gap = 0.999`` (TEL is integral). By default a root
+LP cut loop first adds the violated core rows (:func:`separate_core_rows`). The incumbent
+is the better of the heuristic and the MILP schedule, always validated; the bound is
+``max(HiGHS dual bound, closed-form lower_bound)``.
 Pyomo and highspy are imported inside the functions (lazy adapter).
 """
 

@@ -14,8 +14,11 @@ request is its own class of size 1, i.e. ``y = x``). Rows:
 - optional "core" rows (all of them, or those a separation loop found violated; see
   :func:`core_families`).
 
-Objective: TEL ``sum (t + o_c - a_c) y[c,t]``. Starts are restricted to the windows of
-:func:`models.windows.start_windows`. Pyomo is imported inside the functions (lazy adapter).
+Objective: TEL ``sum (t + o_c - a_c) y[c,t]``. Starts are restricted to the given windows
+(:func:`optimality_windows`, or the uncut :func:`models.windows.start_windows`); members of a
+class share a window. Aggregation shrinks the model and gives the same LP bound (the
+per-request LP maps onto the class LP by summing members). Pyomo is imported inside the
+functions (lazy adapter).
 """
 
 from __future__ import annotations
@@ -124,8 +127,11 @@ def core_row_terms(classes: list, row: tuple) -> list:
     """``[(c, t)]`` of core row ``(L, k, h, tau)``: starts of L-members running at tau with
     age ``tau - t > h``, i.e. ``tau - o_c <= t <= tau - h - 1``."""
     L, _, h, tau = row
-    return [(ci, t) for ci in L
-            for t in range(max(classes[ci].window[0], tau - classes[ci].o), min(classes[ci].window[1], tau - h - 1) + 1)]
+    terms = []
+    for ci in L:
+        c = classes[ci]
+        terms += [(ci, t) for t in range(max(c.window[0], tau - c.o), min(c.window[1], tau - h - 1) + 1)]
+    return terms
 
 
 def all_core_rows(classes: list, M: int) -> list:
@@ -150,9 +156,9 @@ def violated_core_rows(classes: list, M: int, counts: dict, tol: float = 1e-6) -
         lo, hi = max(lo, c.window[0]), min(hi, c.window[1])
         return prefix[ci][hi] - prefix[ci][lo - 1] if lo <= hi else 0.0
 
-    out = []
+    out, rounds = [], completion_rounds(classes)
     for L, k, h in core_families(classes, M):
-        for tau in completion_rounds(classes):
+        for tau in rounds:
             lhs = sum(started(ci, tau - classes[ci].o, tau - h - 1) for ci in L)
             if lhs > k + tol:
                 out.append((lhs - k, (L, k, h, tau)))
@@ -162,9 +168,11 @@ def violated_core_rows(classes: list, M: int, counts: dict, tol: float = 1e-6) -
 def add_constraints(m, classes: list, M: int, core_rows=()) -> None:
     import pyomo.environ as pyo
 
-    m.assign = pyo.Constraint(
-        m.C, rule=lambda _m, ci: _linear([1] * len(classes[ci].starts), [m.y[ci, t] for t in classes[ci].starts]) == classes[ci].size
-    )
+    def assign_row(_m, ci):
+        c = classes[ci]
+        return _linear([1] * len(c.starts), [m.y[ci, t] for t in c.starts]) == c.size
+
+    m.assign = pyo.Constraint(m.C, rule=assign_row)
 
     rounds = completion_rounds(classes)
     m.R = pyo.Set(initialize=rounds)
