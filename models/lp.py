@@ -18,7 +18,7 @@ from kvsched.instance import Instance
 from kvsched.result import Result, finish
 from kvsched.schedule import Schedule
 
-from .milp import core_rows_for, run_highs, solver_version, upper_bound
+from .milp import run_highs, separate_core_rows, solver_version, upper_bound
 from .timeindexed import ModelTooLarge, build_model, optimality_windows
 from .windows import start_windows
 
@@ -39,21 +39,27 @@ def solve_lp(instance: Instance, time_limit: float = 60.0, threads: int = 1, see
                     solver_version=solver_version(), threads=threads, seed=seed, params=params)
     windows = optimality_windows(instance, ub) if window_cut else start_windows(instance, ub, cut=False)
     try:
-        rows = core_rows_for(instance, windows, core, aggregate, time_limit - (time.perf_counter() - t0),
-                             threads, seed, highs_options)
-        model = build_model(instance, windows, relax=True, aggregate=aggregate, core=rows,
-                            max_nonzeros=max_nonzeros)
+        if core == "separate":
+            loop = separate_core_rows(instance, windows, aggregate, time_limit - (time.perf_counter() - t0),
+                                      threads, seed, highs_options, max_nonzeros)
+            model, run, bound = loop.model, loop.run, loop.bound
+        else:
+            model = build_model(instance, windows, relax=True, aggregate=aggregate, core=bool(core),
+                                max_nonzeros=max_nonzeros)
+            run = run_highs(model, None, time_limit - (time.perf_counter() - t0), threads, seed, highs_options)
+            bound = run.bound if run.optimal else None
     except ModelTooLarge as exc:
         result.message = f"{exc}; closed-form bound {closed_form}"
         result.wall_time = time.perf_counter() - t0
         return finish(result, instance)
-    run = run_highs(model, None, time_limit - (time.perf_counter() - t0), threads, seed, highs_options)
 
-    if run.optimal and run.bound is not None:
-        result.bound, result.status = float(run.bound), "feasible"
+    if bound is not None:
+        # with "separate", the last LP may have hit the time limit: the bound is then the
+        # previous round's (fewer rows, still valid)
+        result.bound, result.status = float(bound), "feasible" if run.optimal else "time-limit"
     elif run.time_limit_hit:
         result.status = "time-limit"
-    result.message = f"LP value {run.bound} ({run.status}); closed-form bound {closed_form}; UB {ub} from {ub_source}"
+    result.message = f"LP value {bound} ({run.status}); closed-form bound {closed_form}; UB {ub} from {ub_source}"
     result.solver_status = run.status
     params.update(classes=len(model.classes), core_rows=len(model.core), **run.size)
     result.wall_time = time.perf_counter() - t0

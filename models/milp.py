@@ -137,38 +137,37 @@ def run_highs(model, start_counts: Optional[dict] = None, time_limit: float = 60
     return HighsSession(model, threads, seed, highs_options).solve(time_limit, start_counts)
 
 
+@dataclass
+class CutLoop:
+    """Outcome of :func:`separate_core_rows`."""
+
+    rows: list  # core rows added, (L, k, h, tau)
+    bound: Optional[float]  # last LP value solved to optimality (None: none was)
+    run: Optional[HighsRun]  # the last HiGHS run
+    model: object = None  # the relaxed Pyomo model with the rows
+
+
 def separate_core_rows(instance: Instance, windows: list, aggregate: bool = True, time_limit: float = 60.0,
                        threads: int = 1, seed: int = 0, highs_options: Optional[dict] = None,
-                       max_rounds: int = 50, per_round: int = 200) -> tuple:
+                       max_nonzeros: int = 2_000_000, max_rounds: int = 50, per_round: int = 200) -> CutLoop:
     """Root cut loop on the LP relaxation: add the ``per_round`` most violated core rows and
-    re-solve until none is violated (or ``max_rounds`` / the time limit). Returns
-    ``(rows, lp_bound)``; ``lp_bound`` is None when no LP was solved to optimality."""
+    re-solve (warm-started) until none is violated, or ``max_rounds`` / the time limit."""
     t0 = time.perf_counter()
-    model = build_model(instance, windows, relax=True, aggregate=aggregate)
+    model = build_model(instance, windows, relax=True, aggregate=aggregate, max_nonzeros=max_nonzeros)
     session = HighsSession(model, threads, seed, highs_options)
-    rows, bound = [], None
+    loop = CutLoop(rows=[], bound=None, run=None, model=model)
     for _ in range(max_rounds):
-        run = session.solve(time_limit - (time.perf_counter() - t0))
-        if not run.optimal:
+        loop.run = session.solve(time_limit - (time.perf_counter() - t0))
+        if not loop.run.optimal:
             break
-        bound = run.bound
-        violated = violated_core_rows(model.classes, instance.M, run.counts)[:per_round]
+        loop.bound = loop.run.bound
+        violated = violated_core_rows(model.classes, instance.M, loop.run.counts)[:per_round]
         if not violated:
             break
         new = [row for _, row in violated]
         add_core_rows(model, model.classes, new)
-        rows += new
-    return rows, bound
-
-
-def core_rows_for(instance: Instance, windows: list, core, aggregate: bool, time_limit: float, threads: int,
-                  seed: int, highs_options: dict):
-    """``core`` option -> what :func:`build_model` takes: False / True pass through,
-    "separate" runs :func:`separate_core_rows` (at most half of ``time_limit``)."""
-    if core != "separate":
-        return bool(core)
-    rows, _ = separate_core_rows(instance, windows, aggregate, time_limit / 2, threads, seed, highs_options)
-    return rows
+        loop.rows += new
+    return loop
 
 
 def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, seed: int = 0,
@@ -191,8 +190,11 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
                     solver_version=solver_version(), threads=threads, seed=seed, params=params)
     windows = optimality_windows(instance, ub) if window_cut else start_windows(instance, ub, cut=False)
     try:
-        rows = core_rows_for(instance, windows, core, aggregate, time_limit - (time.perf_counter() - t0),
-                             threads, seed, highs_options)
+        cut_loop_bound, rows = None, bool(core)
+        if core == "separate":  # at most half of the time left
+            loop = separate_core_rows(instance, windows, aggregate, (time_limit - (time.perf_counter() - t0)) / 2,
+                                      threads, seed, highs_options, max_nonzeros)
+            cut_loop_bound, rows = loop.bound, loop.rows
         model = build_model(instance, windows, relax=False, aggregate=aggregate, core=rows,
                             max_nonzeros=max_nonzeros)
     except ModelTooLarge as exc:
@@ -207,10 +209,12 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
         mip_sched = Schedule.from_starts(instance, disaggregate(classes, run.counts, instance.n))
         if checked(instance, mip_sched).tel < ub:
             result.schedule = mip_sched
-    if run.bound is not None:
-        result.bound = max(result.bound, float(run.bound))
+    for bound in (run.bound, cut_loop_bound):
+        if bound is not None:
+            result.bound = max(result.bound, float(bound))
     result.status = "time-limit" if run.time_limit_hit else "feasible"
-    result.message = f"UB {ub} from {ub_source}; HiGHS incumbent {run.incumbent}, dual bound {run.bound}"
+    result.message = (f"UB {ub} from {ub_source}; HiGHS incumbent {run.incumbent}, dual bound {run.bound}; "
+                      f"root LP with core rows {cut_loop_bound}")
     if run.start_accepted is not None:
         result.message += "; MIP start accepted" if run.start_accepted else "; MIP start REJECTED"
     if not (run.optimal or run.time_limit_hit or run.counts is not None):
