@@ -214,6 +214,7 @@ def test_sorted_f_stagger_family_synchronises_sorted_f():
     sfr = validate(inst, sorted_f(inst, selector="dp"))
     assert wit.feasible and sfr.feasible
     assert sfr.tct == k * L * b * (b + 1) // 2  # back-to-back batches of k
+    assert validate(inst, mcsf(inst)).tct == sfr.tct  # MC-SF (= H-SF here) synchronises too
     assert sfr.tct / wit.tct == pytest.approx(fam.stagger_prediction(L, k, b))
     assert sfr.tct / wit.tct > 1.25  # 1.2558 measured; the limit is 2
 
