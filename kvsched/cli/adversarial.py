@@ -1,0 +1,82 @@
+"""``kvsched adversarial ...``: seeded search for instances where a heuristic is far from OPT.
+
+* ``kvsched adversarial search HEURISTIC --seed K --iterations N --out-dir results/worst``:
+  local search maximising ALG / OPT (OPT proven by the exact models), saves the worst
+  instances as ``LABEL-seedK-rankR.json`` (readable by ``kvsched certify``) with a
+  ``.meta.json`` sidecar (ratio, ALG, OPT, seed, settings).
+* ``kvsched adversarial verify FILE.json...``: re-certify saved instances and re-run their
+  heuristic; exit 1 if any OPT or ALG differs from the sidecar.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ._common import emit_json, json_option
+
+LABELS = ("fcfs", "mcsf", "sorted-f/dp", "sorted-f/scaled-dp", "sorted-f/swap", "sorted-f/quantile",
+          "largest-batch", "amax", "amin/W", "amin/V1")
+
+
+@click.group("adversarial")
+def adversarial():
+    """Adversarial search: worst ALG / OPT found on small instances, re-verifiable."""
+
+
+@adversarial.command("search")
+@click.argument("heuristic", type=click.Choice(LABELS))
+@click.option("--seed", default=0, show_default=True, help="seed of the search (same seed, same result)")
+@click.option("--iterations", default=200, show_default=True, type=click.IntRange(min=1))
+@click.option("--n-max", default=6, show_default=True, type=click.IntRange(2, 7),
+              help="most requests (the exhaustive oracle proves OPT up to 7)")
+@click.option("--M-max", "M_max", default=16, show_default=True, type=click.IntRange(min=4))
+@click.option("--arrivals", is_flag=True, help="also move arrival rounds (default: all arrivals 0)")
+@click.option("--keep", default=3, show_default=True, type=click.IntRange(min=1), help="worst instances kept")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="write the worst instances here (e.g. results/worst)")
+@json_option
+def search_cmd(heuristic, seed, iterations, n_max, M_max, arrivals, keep, out_dir, as_json):
+    """Search for instances maximising HEURISTIC / OPT (OPT proven only)."""
+    from kvsched.theory.adversarial import SearchSettings, save, search
+
+    st = SearchSettings(iterations=iterations, n_range=(2, n_max), M_range=(4, M_max), arrivals=arrivals, keep=keep)
+    found = search(heuristic, seed=seed, settings=st)
+    paths = save(found, heuristic, seed, st, out_dir) if out_dir else [None] * len(found)
+    rows = []
+    for rank, (f, path) in enumerate(zip(found, paths), 1):
+        click.echo(f"rank {rank}: {heuristic} / OPT = {f.alg} / {f.opt} = {f.ratio:.4f}  n = {f.instance.n}  "
+                   f"M = {f.instance.M}  (iteration {f.iteration})" + (f"  -> {path}" if path else ""))
+        rows.append({"rank": rank, "ratio": f.ratio, "alg": f.alg, "opt": f.opt, "n": f.instance.n,
+                     "M": f.instance.M, "iteration": f.iteration, "instance": f.instance.to_dict(),
+                     "path": None if path is None else str(path)})
+    if as_json:
+        emit_json({"heuristic": heuristic, "seed": seed, "settings": st.to_dict(), "worst": rows})
+
+
+@adversarial.command("verify")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@json_option
+def verify_cmd(paths, as_json):
+    """Re-certify saved instances (FILE.json with FILE.meta.json beside it)."""
+    from kvsched.theory.adversarial import verify
+
+    rows, bad = [], 0
+    for p in paths:
+        if not Path(p).with_suffix(".meta.json").exists():
+            raise click.ClickException(f"{p}: no sidecar {Path(p).with_suffix('.meta.json').name}")
+        r = verify(p)
+        ok = r["opt_matches"] and r["alg_matches"]
+        bad += not ok
+        click.echo(f"{'ok ' if ok else 'BAD'} {p}: OPT {r['opt']} ({'proven' if r['opt_proven'] else 'not proven'}), "
+                   f"ALG {r['alg']}, ratio {r['ratio']:.4f}")
+        rows.append(r)
+    if as_json:
+        emit_json({"verified": rows, "mismatches": bad})
+    if bad:
+        sys.exit(1)
+
+
+COMMANDS = [adversarial]

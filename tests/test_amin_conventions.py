@@ -1,0 +1,55 @@
+"""A_min conventions in the fluid limit (issue 5 item 6), small version; the full measurement
+is ``python -m experiments.theory_report measure-amin`` (results/amin-conventions/)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kvsched.paths import RESULTS_DIR
+from kvsched.theory.amin_conventions import counts, fluid_instance, measure, tie_order
+
+
+def test_counts_follow_the_maximiser():
+    assert counts([2 / 3, 1 / 3], 100) == [100, 50]
+    assert counts([0.5, 0.0001], 10) == [10, 1]  # never zero requests of a length
+
+
+def test_fluid_instance_u2():
+    inst = fluid_instance(2, n1=200, m_factor=20)
+    assert inst.n == 300 and inst.M == 60 and inst.outputs.count(1) == 200
+    assert set(inst.lowers) == {1} and set(inst.uppers) == {2} and set(inst.prompts) == {1}
+
+
+def test_tie_orders():
+    inst = fluid_instance(3, n1=20, m_factor=10)
+    longs = tie_order(inst, "longs-first")
+    assert inst.o[int(np.argmin(longs))] == 3 and inst.o[int(np.argmax(longs))] == 1
+    shorts = tie_order(inst, "shorts-first")
+    assert list(shorts) == list(range(inst.n))  # the instance is listed by ascending length
+    with pytest.raises(ValueError):
+        tie_order(inst, "alphabetical")
+
+
+def test_u2_random_ties_stay_under_cr_and_longs_first_exceed_it():
+    """n1 = 400, M = 150: W with seeded random ties measures 1.2409 < CR(2) = 1.25; the
+    adversarial tie rule (longest first among equal estimates) 1.4424 > 1.25: the quadratic
+    form bounds A_min only with random (or favourable) ties."""
+    got = {m.ties: m for m in measure(2, n1=400, m_factor=50, conventions=("W",),
+                                      ties=("random", "longs-first"), seeds=(0,))}
+    assert got["random"].cr == pytest.approx(1.25)
+    assert got["random"].ratio == pytest.approx(1.2409, abs=1e-4)
+    assert got["longs-first"].ratio == pytest.approx(1.4424, abs=1e-4)
+
+
+FLUID = RESULTS_DIR / "amin-conventions" / "fluid.csv"
+
+
+@pytest.mark.skipif(not FLUID.exists(), reason="no committed measurement yet")
+def test_committed_measurement_covers_u_2_to_10():
+    df = pd.read_csv(FLUID)
+    assert sorted(df["u"].unique()) == list(range(2, 11))
+    assert set(df["convention"]) == {"W", "V1"}
+    assert set(df["ties"]) == {"random", "index", "shorts-first", "longs-first"}
+    assert (df["cr"].diff()[df["convention"].eq("W") & df["ties"].eq("random")].dropna() > 0).all()
