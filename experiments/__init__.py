@@ -14,6 +14,7 @@ REGISTRY = {
     "jaillet-synthetic": "experiments.jaillet_synthetic",
     "wang-workloads": "experiments.wang_workloads",
     "chen-predictions": "experiments.chen_predictions",
+    "cr-small": "experiments.cr_small",
 }
 
 
