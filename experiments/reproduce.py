@@ -243,8 +243,9 @@ def _ranges(values: list) -> str:
 def _timing(t: Optional[dict]) -> str:
     if not t:
         return "no timed run"
+    via = "" if t.get("command", "").startswith("kvsched reproduce") else f", `{t['command']}`"
     return (f"{t['wall_time']:.0f} s ({t['computed']} of {t['tasks']} tasks computed, --jobs {t.get('jobs', 1)}, "
-            f"{t['date_utc'][:10]})")
+            f"{t['date_utc'][:10]}{via})")
 
 
 def _versions(v: dict) -> str:
