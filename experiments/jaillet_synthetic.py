@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 import heuristics
 import models
@@ -235,7 +236,7 @@ def _tally(series: pd.Series) -> str:
 def plot(df: pd.DataFrame, outdir: Path) -> list:
     """Per model and trial: the interval [MC-SF / best, MC-SF / ceil(LB)] containing MC-SF / OPT."""
     fig = Figure(figsize=(10, 4), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
+    axes = fig.subplots(1, 2)
     colours = {PROVEN_OPTIMAL: "tab:green", PROVEN_SUBOPTIMAL: "tab:red", UNDECIDED: "tab:grey"}
     for ax, model in zip(axes, (1, 2)):
         part = df[(df["model"] == model) & (df["status"] != "error")].reset_index(drop=True)
@@ -250,6 +251,7 @@ def plot(df: pd.DataFrame, outdir: Path) -> list:
             if key in paper:
                 ax.axhline(paper[key], ls=style, color="tab:blue", lw=1, label=f"paper {key} {paper[key]}")
         ax.set(title=MODELS[model], xlabel="trial", ylabel="MC-SF / OPT lies in the grey bar")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize="x-small")
     path = Path(outdir) / "summary.png"
