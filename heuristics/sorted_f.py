@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 from kvsched.instance import Instance
 from kvsched.schedule import Schedule
@@ -28,12 +29,28 @@ from .selectors import make_selector
 
 
 class RoundProfile:
-    """``mem[t]``: memory held in round t by the placed requests (grown on demand)."""
+    """``mem[t]``: memory held in round t by the placed requests (grown on demand).
+
+    A request (s, o) fits at p iff ``mem[t] + s + (t - p) <= M`` for every t in
+    ``p+1 .. p+o``, i.e. iff ``max_{p < t <= p+o} need[t] <= p`` with
+    ``need[t] = mem[t] + t + s - M``: a sliding-window maximum. :meth:`earliest` evaluates
+    it for a whole chunk of candidate starts at once (``scipy.ndimage.maximum_filter1d``,
+    ``O(chunk + o)``), chunks of 64 doubling to :attr:`CHUNK`.
+
+    Skipping full rounds: a start p needs ``mem[p + 1] <= M - s - 1``. Memory only grows,
+    so the first round with at least ``x`` free tokens only moves forward; it is cached per
+    bucket of ``x`` (width :attr:`BUCKET`) and a search starts no earlier than the cached
+    round of the request's bucket.
+    """
+
+    BUCKET = 64
+    CHUNK = 8192
 
     def __init__(self, M: int, max_o: int, size: int = 1024):
         self.M = M
         self.mem = np.zeros(max(size, 2 * max_o + 2), dtype=np.int64)
         self.ramp = np.arange(0, max_o + 1, dtype=np.int64)  # ramp[d] = d
+        self.first_free: dict = {}  # bucket b -> a round <= the first with >= b * BUCKET + 1 free
 
     def _ensure(self, end: int) -> None:
         if end > len(self.mem):
@@ -41,24 +58,41 @@ class RoundProfile:
             grown[: len(self.mem)] = self.mem
             self.mem = grown
 
-    def earliest(self, s: int, o: int, lo: int) -> int:
-        """Earliest ``p >= lo`` at which the request fits in every round of its window.
-
-        If round ``t`` of the window at ``p`` overflows, no start in ``(p, q)`` with
-        ``q = min(t, mem[t] + t + s - M)`` fits either (t stays in the window and still
-        overflows), so the search jumps to the largest such q over the overflowing rounds.
-        """
-        M, ramp = self.M, self.ramp[1: o + 1]
-        p = lo
+    def _next_free(self, t: int, need: int) -> int:
+        """The first round ``>= t`` with ``mem <= M - need`` (rounds past the end are empty)."""
+        cap, chunk = self.M - need, 64
         while True:
-            self._ensure(p + o + 1)
-            w = self.mem[p + 1: p + o + 1]
-            over = w + (s + ramp) > M
-            if not over.any():
-                return p
-            d = np.flatnonzero(over) + 1  # window offsets t - p of the overflowing rounds
-            t = p + d
-            p = int(np.minimum(t, w[d - 1] + t + s - M).max())
+            self._ensure(t + chunk)
+            hit = np.flatnonzero(self.mem[t: t + chunk] <= cap)
+            if len(hit):
+                return t + int(hit[0])
+            t += chunk
+            chunk = min(2 * chunk, self.CHUNK)
+
+    def fits(self, s: int, o: int, p: int) -> bool:
+        self._ensure(p + o + 1)
+        return bool((self.mem[p + 1: p + o + 1] + (s + self.ramp[1: o + 1]) <= self.M).all())
+
+    def earliest(self, s: int, o: int, lo: int) -> int:
+        """Earliest ``p >= lo`` at which the request fits in every round of its window."""
+        if self.fits(s, o, lo):
+            return lo
+        b = s // self.BUCKET
+        known = self.first_free.get(b, 1)
+        if known > lo + 1:
+            known = self._next_free(known, b * self.BUCKET + 1)
+            self.first_free[b] = known
+        p0, chunk = max(lo, known - 1), 64
+        while True:
+            self._ensure(p0 + chunk + o + 1)
+            t = np.arange(p0 + 1, p0 + chunk + o, dtype=np.int64)
+            need = self.mem[p0 + 1: p0 + chunk + o] + t + (s - self.M)
+            wmax = maximum_filter1d(need, size=o)[o // 2: o // 2 + chunk]  # max need[p+1 .. p+o]
+            ok = np.flatnonzero(wmax <= np.arange(p0, p0 + chunk))
+            if len(ok):
+                return p0 + int(ok[0])
+            p0 += chunk
+            chunk = min(2 * chunk, self.CHUNK)
 
     def add(self, p: int, s: int, o: int) -> None:
         self._ensure(p + o + 1)

@@ -94,6 +94,19 @@ def test_placement_matches_naive_reference(backfill):
         assert validate(inst, sched).feasible
 
 
+def test_placement_matches_naive_reference_on_long_horizons():
+    # long horizons exercise the chunked sliding-maximum search and the full-round cache
+    rng = np.random.default_rng(17)
+    for trial in range(4):
+        n, M = 120, 70
+        s = rng.integers(1, 40, n)
+        o = np.minimum(rng.integers(1, 60, n), M - s)
+        inst = Instance(M, tuple(s.tolist()), tuple(o.tolist()), tuple(rng.integers(0, 300, n).tolist()))
+        order = rng.permutation(n)
+        for backfill in (False, True):
+            assert place(inst, order, backfill=backfill).starts == _naive_place(inst, order, backfill)
+
+
 def test_every_sorted_f_schedule_validates():
     rng = np.random.default_rng(42)
     for trial in range(12):
