@@ -17,8 +17,11 @@ small families: ``[1, M - s_i]``), seed 0.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from kvsched import predictions
 from kvsched.instance import Instance
@@ -128,6 +131,25 @@ def compare(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def plot(df: pd.DataFrame, outdir: Path) -> list:
+    """Mean and worst ratio per algorithm: against proven optima (left), against H-SF (right)."""
+    s = summarize(df)
+    fig = Figure(figsize=(11, 4.5), layout="constrained")
+    for ax, den in zip(fig.subplots(1, 2), (PROVEN, HSF)):
+        part = s[s["denominator"] == den]
+        x = np.arange(len(part))
+        ax.bar(x - 0.2, part["ratio mean"].astype(float), 0.4, label="mean")
+        ax.bar(x + 0.2, part["ratio worst"].astype(float), 0.4, label="worst")
+        ax.axhline(1, color="black", lw=0.8)
+        ax.set_xticks(x, part["algorithm"], rotation=45, ha="right", fontsize="small")
+        ax.set(title=f"ALG / {'OPT (proven)' if den == PROVEN else 'H-SF'}", ylabel="ratio")
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize="small")
+    path = Path(outdir) / "summary.png"
+    fig.savefig(path, dpi=110)
+    return [path]
+
+
 def _small(seeds):
     return (Grid("tiny", sizes=(5, 6, 7), seeds=seeds),
             Grid("random", sizes=(8,), seeds=seeds, params={"M": 20, "s_max": 6, "o_max": 6}),
@@ -151,9 +173,10 @@ EXPERIMENT = Experiment(
     task=task,
     generate=generate,
     algorithms=tuple(Algorithm(a.label) for a in ALGORITHMS),
-    grids=_small(tuple(range(20))) + _large(2000),
+    grids=_small(tuple(range(20))) + _large(1000),
     quick_grids=_small((0, 1)) + _large(300),
     limits={"time_limit": 30.0, "threads": 1},
     quick_limits={"time_limit": 10.0, "threads": 1},
     summarize=summarize,
+    plot=plot,
 )

@@ -1,5 +1,5 @@
 """A_min conventions in the fluid limit (issue 5 item 6), small version; the full measurement
-is ``python -m experiments.theory_report measure-amin`` (results/amin-conventions/)."""
+is ``python -m experiments.theory_report measure-amin`` (results/theory-checks/)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_u2_random_ties_stay_under_cr_and_longs_first_exceed_it():
     assert got["longs-first"].ratio == pytest.approx(1.4424, abs=1e-4)
 
 
-FLUID = RESULTS_DIR / "amin-conventions" / "fluid.csv"
+FLUID = RESULTS_DIR / "theory-checks" / "amin_fluid.csv"
 
 
 @pytest.mark.skipif(not FLUID.exists(), reason="no committed measurement yet")

@@ -1,0 +1,391 @@
+"""``results/theory.md``: the competitive-ratio claims against what was measured (issue 5).
+
+Four steps, each writing committed files; the report is rebuilt from those files only:
+
+    python -m experiments.theory_report measure-amin [--n1 3000 --m-factor 200]
+        A_min / H-SF on the fluid instances for u = 2..10, every convention and tie rule
+        -> results/theory-checks/amin_fluid.csv
+    python -m experiments.theory_report measure-sf
+        SF, FCFS, Sorted-F against the certified optimum on the blocker family, M = 4..36
+        -> results/theory-checks/sf_blockers_opt.csv
+    python -m experiments.theory_report adversarial [--iterations 1500]
+        the adversarial search for every heuristic (seed 0, arrivals 0; seed 1 with arrival
+        moves for the arrival-aware ones) -> results/worst/*.json, results/worst/index.csv
+    python -m experiments.theory_report report
+        -> results/theory.md (reads results/theory/*, results/theory-checks/,
+        results/worst/, results/cr-small/, results/bench_online.md, results/bench_heuristics.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from kvsched.paths import RESULTS_DIR
+
+CHECKS_DIR = RESULTS_DIR / "theory-checks"
+WORST_DIR = RESULTS_DIR / "worst"
+ARRIVAL_AWARE = ("fcfs", "mcsf", "amax", "amin/W", "amin/V1")
+
+
+def _stamp(command: str, seconds: float) -> dict:
+    return {"command": command, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(), "wall_time_s": round(seconds, 1)}
+
+
+# ---------------------------------------------------------------------- measurements
+def measure_amin(n1: int, m_factor: int, us=range(2, 11), seeds=(0, 1, 2, 3, 4), out_dir=CHECKS_DIR) -> Path:
+    from kvsched.theory.amin_conventions import measure
+
+    t0 = time.perf_counter()
+    rows = []
+    for u in us:
+        rows += [m.to_dict() for m in measure(u, n1=n1, m_factor=m_factor, seeds=seeds)]
+        print(f"u = {u}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(out_dir / "amin_fluid.csv", index=False)
+    meta = _stamp(f"python -m experiments.theory_report measure-amin --n1 {n1} --m-factor {m_factor}",
+                  time.perf_counter() - t0)
+    meta.update(n1=n1, m_factor=m_factor, s=1, seeds=list(seeds))
+    (out_dir / "amin_fluid.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return out_dir / "amin_fluid.csv"
+
+
+def run_adversarial(iterations: int, labels=None, out_dir=WORST_DIR) -> Path:
+    from kvsched.cli.adversarial import LABELS
+    from kvsched.theory.adversarial import SearchSettings, save, search
+
+    t0 = time.perf_counter()
+    rows = []
+    runs = [(lab, 0, False) for lab in (labels or LABELS)]
+    runs += [(lab, 1, True) for lab in (labels or LABELS) if lab in ARRIVAL_AWARE]
+    for label, seed, arrivals in runs:
+        st = SearchSettings(iterations=iterations, arrivals=arrivals)
+        t1 = time.perf_counter()
+        found = search(label, seed=seed, settings=st)
+        for rank, (f, path) in enumerate(zip(found, save(found, label, seed, st, out_dir)), 1):
+            rows.append({"heuristic": label, "seed": seed, "arrivals": arrivals, "rank": rank, "ratio": f.ratio,
+                         "alg": f.alg, "opt": f.opt, "n": f.instance.n, "M": f.instance.M,
+                         "iteration": f.iteration, "file": path.name})
+        print(f"{label} seed {seed}: worst {found[0].ratio:.4f} ({time.perf_counter() - t1:.0f} s)", flush=True)
+    pd.DataFrame(rows).to_csv(out_dir / "index.csv", index=False)
+    meta = _stamp(f"python -m experiments.theory_report adversarial --iterations {iterations}",
+                  time.perf_counter() - t0)
+    meta.update(settings=SearchSettings(iterations=iterations).to_dict())
+    (out_dir / "run.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return out_dir / "index.csv"
+
+
+
+
+def measure_sf_opt(Ms=(4, 9, 16, 25, 36), time_limit: float = 120.0, out_dir=CHECKS_DIR) -> Path:
+    """SF and FCFS against the certified optimum on the blocker family (small M)."""
+    from kvsched.theory import families as fam
+    from kvsched.theory.empirical import algorithm, certify_small, opt_ratio
+
+    t0 = time.perf_counter()
+    rows = []
+    for M in Ms:
+        inst = fam.sf_blocker_family(M)
+        cert = certify_small(inst, time_limit)
+        for label in ("mcsf", "fcfs", "sorted-f/dp"):
+            rows.append({"M": M, "n": inst.n, "algorithm": label,
+                         **opt_ratio(algorithm(label).run(inst).objective, cert)})
+        print(f"M = {M}: n = {inst.n}, {'proven' if cert.optimal else 'bound only'} "
+              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(out_dir / "sf_blockers_opt.csv", index=False)
+    meta = _stamp("python -m experiments.theory_report measure-sf", time.perf_counter() - t0)
+    (out_dir / "sf_blockers_opt.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return out_dir / "sf_blockers_opt.csv"
+
+
+# ---------------------------------------------------------------------- the report
+def _fmt(v, digits=3) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        if 0 < abs(v) < 1e-3:
+            return f"{v:.1e}"
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def _table(df: pd.DataFrame, digits=3) -> list:
+    cols = list(df.columns)
+    out = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for _, r in df.iterrows():
+        out.append("| " + " | ".join(_fmt(r[c], digits) for c in cols) + " |")
+    return out
+
+
+def _md_section_table(path: Path, heading: str) -> pd.DataFrame:
+    """The first Markdown table after the heading that starts with ``heading``."""
+    lines = path.read_text().splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith(heading))
+    rows = []
+    for line in lines[i + 1:]:
+        if line.startswith("|"):
+            rows.append([c.strip() for c in line.strip("|").split("|")])
+        elif rows:
+            break
+    return pd.DataFrame(rows[2:], columns=rows[0])
+
+
+def _cr_small_csv() -> tuple:
+    for mode, sub in (("full", ""), ("quick", "quick")):
+        p = RESULTS_DIR / "cr-small" / sub / "results.csv"
+        if p.exists():
+            return mode, p
+    return None, None
+
+
+def rayleigh_part(notes: dict) -> list:
+    df = pd.read_csv(RESULTS_DIR / "theory" / "rayleigh.csv")
+    sel = df[df["u"].isin([1, 2, 3, 5, 10, 100, 1000, 3000])][["u", "ln_u", "cr", "method", "abs_diff"]]
+    from kvsched.theory.bounds import fit_log
+
+    big = df[df["u"] >= 20]
+    a, b, *_ = fit_log(big["u"], big["cr"])
+    notes["fit"] = (float(a), float(b), float((big["cr"] - (a + b * big["ln_u"])).abs().max()))
+    notes["cr"] = dict(zip(df["u"], df["cr"]))
+    return ["## 1. CR(A_min): the Rayleigh quotient", "",
+            "From `results/theory/rayleigh.csv` (`python -m experiments.theory_curves`; full table, fit and "
+            "maximisers in [theory/rayleigh.md](theory/rayleigh.md)). `abs_diff`: |eigenvalue - orthant maximum|.", "",
+            *_table(sel.rename(columns={"ln_u": "ln u", "cr": "CR(u)"}), 6), "",
+            "![CR(u) against ln u](theory/rayleigh.png)", "",
+            "![A_max bounds, CR(A_min) against alpha = 1/u, the (2/13) sqrt(M) SF bound](theory/bounds.png)", ""]
+
+
+def cr_small_part(notes: dict) -> list:
+    mode, path = _cr_small_csv()
+    if path is None:
+        return ["## 2. Empirical ratios (cr-small)", "", "Not run yet: `kvsched experiment cr-small [--quick]`.", ""]
+    from experiments.cr_small import summarize
+
+    df = pd.read_csv(path)
+    s = summarize(df)
+    notes["cr_small"] = s
+    ok = df[df["status"] != "error"]
+    proven = ok[ok["denominator"] == "proven-optimum"]
+    small_n = ok[ok["denominator"] != "H-SF"].drop_duplicates("instance_hash")
+    lines = ["## 2. Empirical ratios against proven optima and H-SF (`cr-small`)", "",
+             f"From [cr-small/{'quick/' if mode == 'quick' else ''}results.csv]"
+             f"(cr-small/{'quick/' if mode == 'quick' else ''}results.csv) ({mode} mode; "
+             f"`kvsched experiment cr-small{' --quick' if mode == 'quick' else ''}`): "
+             f"{len(small_n)} small instances (n <= 10; tiny n = 5-7 with M = 10, random n = 8 with M = 20, "
+             f"Poisson arrivals n = 6), {int((proven.drop_duplicates('instance_hash')).shape[0])} with a proven "
+             "optimum; every ratio below is against a proven optimum (`proven-optimum`) or against H-SF on the "
+             "large instances (LMSYS-like n with rough / bucket intervals, A_min's fluid instance u = 4, the A_max "
+             "family alpha = 1/4). Rows whose optimum is not proven would be `bound-only` and carry no ratio. "
+             "Online policies on the small families see no intervals ([1, M - s_i]).", "",
+             *_table(s.drop(columns=[c for c in s.columns if c.startswith("upper end")])), ""]
+    return lines
+
+
+def adversarial_part(notes: dict) -> list:
+    p = WORST_DIR / "index.csv"
+    if not p.exists():
+        return ["## 3. Adversarial search", "", "Not run yet.", ""]
+    df = pd.read_csv(p)
+    meta = json.loads((WORST_DIR / "run.json").read_text())
+    top = df[df["rank"] == 1].copy()
+    notes["worst"] = top
+    top["ALG / OPT"] = top["alg"].astype(str) + " / " + top["opt"].astype(str)
+    top["file"] = top["file"].map(lambda f: f"[{f}](worst/{f})")
+    top = top[["heuristic", "seed", "arrivals", "ratio", "ALG / OPT", "n", "M", "iteration", "file"]]
+    return ["## 3. Adversarial search (`results/worst/`)", "",
+            f"`{meta['command']}` ({meta['wall_time_s']:.0f} s): per heuristic a seeded local search over instances "
+            f"with n <= {meta['settings']['n_range'][1]}, M <= {meta['settings']['M_range'][1]} (moves on s_i, o_i, M, "
+            f"request order, and arrival rounds in the `arrivals` runs), {meta['settings']['iterations']} iterations, "
+            "maximising ALG / OPT with OPT proven by the exhaustive oracle (a candidate without a proven optimum is "
+            "rejected). The worst instance of each run (three are kept per run, with `.meta.json` sidecars); "
+            "re-verify with `kvsched adversarial verify results/worst/*rank?.json` or `kvsched certify FILE`.", "",
+            *_table(top, 4), ""]
+
+
+def amin_part(notes: dict) -> list:
+    p = CHECKS_DIR / "amin_fluid.csv"
+    if not p.exists():
+        return ["## 4. A_min conventions", "", "Not measured yet.", ""]
+    df = pd.read_csv(p)
+    meta = json.loads((CHECKS_DIR / "amin_fluid.json").read_text())
+    piv = df.pivot_table(index="u", columns=["convention", "ties"], values="ratio").sort_index()
+    piv.columns = [f"{c} {t}" for c, t in piv.columns]
+    cols = [f"{c} {t}" for c in ("W", "V1") for t in ("random", "index", "longs-first") if f"{c} {t}" in piv.columns]
+    out = piv[cols].reset_index()
+    out.insert(1, "CR(u)", df.groupby("u")["cr"].first().values)
+    notes["amin"] = df
+    rnd = df[df["ties"] == "random"].pivot_table(index="u", columns="convention", values="ratio")
+    cr = df.groupby("u")["cr"].first()
+    notes["amin_close"] = {c: float((rnd[c] / cr).max()) for c in rnd.columns}
+    return ["## 4. A_min conventions in the fluid limit (`results/theory-checks/amin_fluid.csv`)", "",
+            f"`{meta['command']}` ({meta['wall_time_s']:.0f} s). Lengths 1..u with counts proportional to the "
+            f"maximiser x of the Rayleigh quotient ({meta['n1']} requests of length 1), s = 1, interval [1, u] for "
+            f"all, M = {meta['m_factor']} (s + u), all at round 0; A_min TEL / H-SF TEL. `random`: mean over tie "
+            f"seeds {meta['seeds']}; `index` = `shorts-first` here (the instance lists requests by ascending "
+            "length; shorts-first columns are in the CSV); `longs-first`: the adversary's tie order (longest true "
+            "length first among equal estimates). Order inside a round is the same for all: completions, "
+            "refinement, admission, overflow resolution, processing (`heuristics/online.py`).", "",
+            *_table(out, 4), ""]
+
+
+def claims_part(notes: dict) -> list:
+    lines = ["## The claims", ""]
+    s = notes.get("cr_small")
+    worst = notes.get("worst")
+
+    def small(alg_prefix, den="proven-optimum"):
+        if s is None:
+            return None
+        part = s[s["algorithm"].str.startswith(alg_prefix) & (s["denominator"] == den)]
+        return None if part.empty else float(part["ratio worst"].max())
+
+    def adv(prefix):
+        if worst is None:
+            return None
+        part = worst[worst["heuristic"].str.startswith(prefix)]
+        return None if part.empty else float(part["ratio"].max())
+
+    fam = RESULTS_DIR / "theory" / "families.md"
+    stagger = _md_section_table(fam, "## Sorted-F") if fam.exists() else None
+    st_max = None if stagger is None else float(stagger["Sorted-F / witness"].astype(float).max())
+    lines += ["**Sorted-F is at most 48 times OPT** (all arrivals 0, s and o small relative to M). "
+              f"Measured: worst Sorted-F / OPT over the cr-small families {_fmt(small('sorted-f'))} (any selector, "
+              f"proven optima); worst found by the adversarial search {_fmt(adv('sorted-f'))} over the four "
+              f"selectors (n <= 6, M <= 16: s and o are not small relative to M there, so the claim's premise is "
+              f"stretched in the adversary's favour); the stagger family of `kvsched.theory.families` "
+              f"(identical requests, Sorted-F runs back-to-back batches, a staggered witness bounds OPT) reaches "
+              f"Sorted-F / witness = {_fmt(st_max, 4)} (a certified lower bound on the ratio, tending to 2; "
+              "[theory/families.md](theory/families.md)). Verdict: **held** on everything measured, with a "
+              "large margin: no instance came within a factor 20 of 48. This does not test tightness: the "
+              "largest certified ratio we know is about 2.", ""]
+    fit = notes.get("fit")
+    cr = notes.get("cr", {})
+    close = notes.get("amin_close", {})
+    amin = notes.get("amin")
+    lf = None
+    if amin is not None:
+        part = amin[(amin["ties"] == "longs-first")]
+        lf = float((part["ratio"] / part["cr"]).max())
+    lines += ["**A_min is O(log(1/alpha))-competitive** (CR(u) = max Rayleigh quotient, u = 1/alpha). "
+              + (f"CR(u) computed two ways agrees to 1e-11 up to u = 3000 and grows like a + b ln u with "
+                 f"a = {fit[0]:.3f}, b = {fit[1]:.3f} (max residual {fit[2]:.4f} on u >= 20): the formula is "
+                 "logarithmic. " if fit else "")
+              + (f"Simulated in the fluid limit (section 4), A_min with seeded random ties stays at or below "
+                 f"CR(u): the largest measured / CR(u) is {close.get('W', float('nan')):.3f} under W and "
+                 f"{close.get('V1', float('nan')):.3f} under V1 (W reproduces CR(2) = 1.25 to within 0.01 at "
+                 f"u = 2; for larger u both stay below CR(u), so the maximiser x is not the worst case of these "
+                 f"readings or the fluid limit is not reached at this M). " if close else "")
+              + (f"With the adversary's tie order (longest first among equal estimates) A_min exceeds CR(u) by "
+                 f"up to a factor {lf:.2f}: the bound needs ties that do not favour long requests. " if lf else "")
+              + f"Against proven optima on small instances A_min/W's worst was {_fmt(small('amin/W'))} (cr-small) "
+              f"and {_fmt(adv('amin/W'))} (adversarial search){_amin_small_cr(worst)}. Verdict: the "
+              "logarithmic growth of CR(u) **holds**; that A_min attains at most CR(u) **holds with random "
+              "ties** in the fluid limit and **fails with adversarial ties**.", ""]
+    lb = RESULTS_DIR / "bench_online.md"
+    lines += ["**A_max: alpha^-1 (1 + alpha^-1/2) / 2 <= CR(A_max) <= alpha^-1 (1 + alpha^-1) / 2 + O(1/M).** "
+              "On the lower-bound family (N_l / N_u = alpha^-1/2, [bench_online.md](bench_online.md), section "
+              "\"A_max lower-bound family\", checked against a closed-form batch model in "
+              "`tests/test_online_policies.py`): with reuse of freed memory (the SPEC's reading) the ratio to "
+              "H-SF is 1.7-3.0 with random order and tends to 4 at alpha = 1/4 with the adversarial order "
+              "(longest first); without reuse it tends to (r+1)^2 r^3 / (r^3 + r + 2), exactly the stated 6 at "
+              "alpha = 1/4 but 13.5 and 22.9 (stated 18 and 40) at alpha = 1/9 and 1/16, and that reading "
+              "exceeds the stated upper bound on an all-short instance (13.9 > 10). `tests/test_empirical_cr.py` "
+              "records 1.395 (reuse, W, seed 0) and 2.558 (no reuse) on the theory module's A_max family at "
+              f"alpha = 1/4 (stated lower bound 6). Small instances (no intervals): worst A_max / OPT "
+              f"{_fmt(small('amax'))} (cr-small), {_fmt(adv('amax'))} (adversarial), far under the upper bound "
+              "(alpha = 1/(M - s)). Verdict: the upper bound **held** everywhere for the default reading; the "
+              "stated lower bound is **not reached** by the stated family under the default reading (about 4 "
+              "instead of 6 at alpha = 1/4) and is reached only at alpha = 1/4 by the no-reuse reading, which "
+              "in turn breaks the upper bound: no single reading matches both formulas." if lb.exists() else "", ""]
+    sf = CHECKS_DIR / "sf_blockers_opt.csv"
+    sfo = pd.read_csv(sf) if sf.exists() else None
+    fam_rows = pd.read_csv(RESULTS_DIR / "theory" / "sf_families.csv")
+    seed_max = fam_rows[(fam_rows["family"] == "seed") & (fam_rows["alg"] == "SF")].iloc[-1]
+    blk = fam_rows[(fam_rows["family"] == "blockers") & (fam_rows["alg"] == "SF")]
+    opt_txt = ""
+    if sfo is not None:
+        mc = sfo[(sfo["algorithm"] == "mcsf") & (sfo["denominator"] == "proven-optimum")]
+        opt_txt = ("Against proven optima on the blocker family: SF / OPT = " +
+                   ", ".join(f"{r.alg}/{r.opt} = {r.ratio:.3f} (M = {r.M})" for r in mc.itertuples()) + ". ")
+    lines += ["**SF and FCFS are Omega(sqrt M)-competitive with heterogeneous prompts** (seed: >= (2/13) sqrt(M)). "
+              f"The seed's family does not show it: SF / witness only reaches {seed_max['ratio_lb']:.3f} at "
+              f"M = {int(seed_max['M'])} (claimed {seed_max['claimed']:.3f}; "
+              "[theory/families.md](theory/families.md)). The blocker family (sqrt(M) requests (M - 1, 1) listed "
+              "first, ~sqrt(M/5) sqrt(M) requests (1, 2)) does: SF / witness (a certified lower bound on SF / OPT) = "
+              + ", ".join(f"{r.ratio_lb:.2f}" for r in blk.itertuples()) + " at M = "
+              + ", ".join(str(r.M) for r in blk.itertuples())
+              + f", about {float((blk['ratio_lb'] / blk['M'] ** 0.5).iloc[-1]):.2f} sqrt(M), above (2/13) sqrt(M) "
+              f"from M = 16 on; FCFS = SF there. {opt_txt}Adversarial worst FCFS / OPT {_fmt(adv('fcfs'))}, "
+              f"MC-SF / OPT {_fmt(adv('mcsf'))} (n <= 6, M <= 16). Verdict: **held** (with another family than the "
+              "seed's).", ""]
+    return lines
+
+
+def _amin_small_cr(worst) -> str:
+    """How the adversary's worst A_min instances compare with CR(u), u = max_i (M - s_i)."""
+    from kvsched.io import read_instance
+    from kvsched.theory.rayleigh import rayleigh
+
+    if worst is None:
+        return ""
+    parts = []
+    for r in worst[worst["heuristic"].str.startswith("amin")].itertuples():
+        inst = read_instance(WORST_DIR / r.file)
+        u = max(inst.M - s for s in inst.prompts)
+        parts.append(f"{r.heuristic}{' with arrivals' if r.arrivals else ''}: {r.ratio:.3f} at M = {inst.M}, "
+                     f"u = {u}, CR(u) = {rayleigh(u).cr:.3f}")
+    return ("; with no intervals every request has [1, M - s_i], so alpha = 1 / max(M - s_i), and the worst "
+            "instances compare with CR as follows: " + "; ".join(parts) + " (M is small here, so the O(1/M) "
+            "term of the bound is not negligible)") if parts else ""
+
+
+def write_report(path=RESULTS_DIR / "theory.md") -> Path:
+    notes: dict = {}
+    body = ["# Measurements", ""] + rayleigh_part(notes) + cr_small_part(notes) + adversarial_part(notes) \
+        + amin_part(notes)
+    claims = claims_part(notes)
+    head = ["# Competitive-ratio claims: theory and measurement (issue 5)", "",
+            "Generated by `python -m experiments.theory_report report` from committed measurement outputs "
+            f"on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; the commands that produced each "
+            "input are named in its section. Conventions: SPEC sections 1-3; OPT is only ever a proven optimum "
+            "(incumbent = rounded-up bound), H-SF is labelled as such.", ""]
+    path.write_text("\n".join(head + claims + body) + "\n")
+    return path
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m experiments.theory_report", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="step", required=True)
+    m = sub.add_parser("measure-amin")
+    m.add_argument("--n1", type=int, default=3000)
+    m.add_argument("--m-factor", type=int, default=200)
+    sub.add_parser("measure-sf")
+    a = sub.add_parser("adversarial")
+    a.add_argument("--iterations", type=int, default=1500)
+    a.add_argument("--labels", nargs="*")
+    sub.add_parser("report")
+    args = ap.parse_args(argv)
+    if args.step == "measure-amin":
+        print(measure_amin(args.n1, args.m_factor))
+    elif args.step == "measure-sf":
+        print(measure_sf_opt())
+    elif args.step == "adversarial":
+        print(run_adversarial(args.iterations, args.labels))
+    else:
+        print(write_report())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
