@@ -8,13 +8,14 @@ behind a Sorted-F (or largest-batch-first) schedule.
 
 from __future__ import annotations
 
+import time
+
 import click
 import numpy as np
 
-import heuristics
 from heuristics.selectors import SELECTORS, quality
 from kvsched.bounds import lower_bound
-from kvsched.result import finish
+from kvsched.result import Result, finish
 
 from ._common import emit_json, json_option, load_instance
 
@@ -46,9 +47,10 @@ def selector_params(selector=None, epsilon=None, pool=None) -> dict:
 def batches_cmd(instance_path, selector, epsilon, pool, largest, backfill, as_json):
     """Sorted-F batches (order, size, sum o, F) and the validated schedule they give."""
     from heuristics.largest_batch import largest_batch_order
-    from heuristics.sorted_f import sorted_f_order
+    from heuristics.sorted_f import place, sorted_f_order
 
     inst = load_instance(instance_path)
+    t0 = time.perf_counter()
     if largest:
         if selector or epsilon or pool:
             raise click.UsageError("--largest takes no --selector / --epsilon / --pool")
@@ -56,11 +58,15 @@ def batches_cmd(instance_path, selector, epsilon, pool, largest, backfill, as_js
         order = largest_batch_order(inst)
     else:
         name, params = "sorted-f", selector_params(selector, epsilon, pool)
-        order = sorted_f_order(inst, **params)
+        try:
+            order = sorted_f_order(inst, **params)
+        except ValueError as exc:  # e.g. the exact DP's memory cap
+            raise click.ClickException(str(exc)) from None
+    sched = place(inst, np.concatenate(order), backfill=backfill)
     if backfill:
         params["backfill"] = True
-    res = heuristics.run(name, inst, **params)
-    res.bound = lower_bound(inst)
+    res = Result(solver=name, status="feasible", schedule=sched, wall_time=time.perf_counter() - t0,
+                 params=params, bound=lower_bound(inst))
     finish(res, inst)
     o = inst.o
     F = [quality(int(o[X].sum()), len(X)) for X in order]
