@@ -27,7 +27,7 @@ from kvsched import predictions
 from kvsched.instance import Instance
 from kvsched.result import is_proven_optimal
 from kvsched.theory import amin_conventions, families
-from kvsched.theory.empirical import ALGORITHMS, HSF, PROVEN, algorithm, certify_small, opt_ratio
+from kvsched.theory.empirical import ALGORITHMS, HSF, PROVEN, algorithm, certify_small, hsf_ratio, opt_ratio
 from kvsched.workload import lmsys_like
 
 from .spec import Algorithm, Case, Experiment, Grid, InstanceSpec, from_family
@@ -80,9 +80,7 @@ def task(case: Case, algorithm_spec: Algorithm) -> dict:
         ratio = opt_ratio(res.objective, cert)
         bound = cert.bound
     else:
-        h = _hsf(inst)
-        ratio = {"alg": res.objective, "opt": None, "best_known": h, "bound": None, "denominator": HSF,
-                 "ratio": res.objective / h, "ratio_lower": None, "ratio_upper": None}
+        ratio = hsf_ratio(res.objective, _hsf(inst))
         bound = None
     return {
         "status": "optimal" if bound is not None and is_proven_optimal(res.objective, bound) else "feasible",

@@ -109,9 +109,13 @@ def ratio_rows(inst: Instance, cert: Optional[Certificate] = None, algos: Sequen
     return [{"algorithm": a.label, **opt_ratio(a.run(inst).objective, cert)} for a in algos]
 
 
+def hsf_ratio(alg: int, hsf: int) -> dict:
+    """ALG against H-SF's TEL (denominator "H-SF", no proven optimum involved)."""
+    return {"alg": int(alg), "opt": None, "best_known": int(hsf), "bound": None, "denominator": HSF,
+            "ratio": alg / hsf, "ratio_lower": None, "ratio_upper": None}
+
+
 def hsf_rows(inst: Instance, algos: Sequence[Algo] = ONLINE) -> list:
-    """One row per online policy: its TEL over H-SF's on ``inst`` (denominator "H-SF")."""
+    """One row per online policy: its TEL over H-SF's on ``inst``."""
     h = run_policy("hsf", inst).objective
-    return [{"algorithm": a.label, "alg": (v := a.run(inst).objective), "opt": None, "best_known": h,
-             "bound": None, "denominator": HSF, "ratio": v / h, "ratio_lower": None, "ratio_upper": None}
-            for a in algos]
+    return [{"algorithm": a.label, **hsf_ratio(a.run(inst).objective, h)} for a in algos]
