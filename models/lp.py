@@ -18,7 +18,7 @@ from kvsched.instance import Instance
 from kvsched.result import Result, finish
 from kvsched.schedule import Schedule
 
-from .milp import run_highs, separate_core_rows, solver_version, upper_bound
+from .milp import HighsSession, separate_core_rows, solver_version, upper_bound
 from .timeindexed import ModelTooLarge, build_model, optimality_windows
 from .windows import start_windows
 
@@ -46,7 +46,8 @@ def solve_lp(instance: Instance, time_limit: float = 60.0, threads: int = 1, see
         else:
             model = build_model(instance, windows, relax=True, aggregate=aggregate, core=bool(core),
                                 max_nonzeros=max_nonzeros)
-            run = run_highs(model, None, time_limit - (time.perf_counter() - t0), threads, seed, highs_options)
+            session = HighsSession(model, threads, seed, highs_options)
+            run = session.solve(time_limit - (time.perf_counter() - t0))
             bound = run.bound if run.optimal else None
     except ModelTooLarge as exc:
         result.message = f"{exc}; closed-form bound {closed_form}"
