@@ -1,8 +1,9 @@
 """The LP relaxation of the time-indexed model (:mod:`models.timeindexed`) as a lower bound.
 
 Same windows as the MILP (:func:`models.timeindexed.optimality_windows` keeps every optimal
-schedule, so the LP value of the cut model is still a lower bound on the optimum). The
-Result carries the heuristic UB schedule as incumbent (validated) and the LP value as
+schedule, so the LP value of the cut model is still a lower bound on the optimum). By
+default the core rows a warm-started cut loop finds violated are added (``core="separate"``;
+``core=False`` gives the plain relaxation). The Result carries the heuristic UB schedule as incumbent (validated) and the LP value as
 ``bound`` (the closed-form bound is quoted in ``message``); without an optimal LP (time
 limit, model too large) the bound falls back to the closed-form
 :func:`kvsched.bounds.lower_bound`.
