@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -90,11 +91,12 @@ def test_cli_rejects_unknown_heuristic():
     assert out.exit_code == 2 and "Traceback" not in out.output
 
 
-COMMITTED = sorted(p for p in (RESULTS_DIR / "worst").glob("*.json") if not p.name.endswith(".meta.json"))
+COMMITTED = sorted((RESULTS_DIR / "worst").glob("*-rank[0-9].json"))  # instances; sidecars are .meta.json
 
 
 @pytest.mark.skipif(not COMMITTED, reason="no committed results/worst yet")
 def test_committed_worst_instances_recertify():
+    assert len(COMMITTED) == len(pd.read_csv(RESULTS_DIR / "worst" / "index.csv"))
     for p in COMMITTED:
         r = verify(p)
         assert r["opt_proven"] and r["opt_matches"] and r["alg_matches"], p.name
