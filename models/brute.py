@@ -17,6 +17,9 @@ Pruning (all exact):
   add memory). Nodes whose bound is not below the incumbent are cut, so only strictly
   better schedules are searched for; this also confines every start to the window
   ``p_j - a_j <= UB - sum o``.
+- order statistics: the k-th smallest completion of the waiting requests is at least the
+  k-th smallest ``e_j + o_j`` and at least the first round by which the free memory after t
+  holds the k smallest volumes.
 - symmetry: requests with equal ``(s, o, a)`` start in index order (``p_i <= p_j``).
 """
 
@@ -52,6 +55,7 @@ class _Search:
             key = (self.s[j], self.o[j], self.a[j])
             self.pred[j] = last.get(key, -1)
             last[key] = j
+        self.volume = [s * o + o * (o + 1) // 2 for s, o in zip(self.s, self.o)]
         self.best = ub
         self.best_starts = list(ub_starts)
         # no schedule better than ub completes after round max(a) + ub
@@ -98,13 +102,33 @@ class _Search:
             bound += max(t, self.a[j]) - self.a[j] + self.o[j]
             if bound >= self.best:
                 return bound
+        earliest = []
         for j in waiting:  # refine with the earliest fit of each waiting request
             t_j = max(t, self.a[j])
             limit = t_j + self.best - bound  # beyond it the node is cut anyway
-            bound += self.earliest_fit(j, t_j, limit) - t_j
+            e_j = self.earliest_fit(j, t_j, limit)
+            bound += e_j - t_j
             if bound >= self.best:
                 return bound
-        return bound
+            earliest.append(e_j + self.o[j])
+        return max(bound, self.order_bound(t, waiting, cost, earliest))
+
+    def order_bound(self, t: int, waiting: list, cost: int, completions: list) -> int:
+        """Bound the k-th smallest completion of the waiting requests by the k-th smallest
+        ``e_j + o_j`` and by the first round C whose free memory in rounds ``t+1..C`` holds
+        the k smallest volumes ``v_j = s_j o_j + o_j (o_j + 1) / 2`` (they all start at or
+        after t and complete by C)."""
+        completions.sort()
+        prof, M, last = self.profile, self.M, len(self.profile) - 1
+        r, free = t, 0
+        total, volume = cost - sum(self.a[j] for j in waiting), 0
+        for k, v in enumerate(sorted(self.volume[j] for j in waiting)):
+            volume += v
+            while free < volume:
+                r += 1
+                free += M - (prof[r] if r <= last else 0)
+            total += max(r, completions[k])
+        return total
 
     def round(self, t: int, waiting: list, cost: int) -> None:
         """Choose the requests that start at round t, then continue at t + 1."""
