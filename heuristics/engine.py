@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+from array import array
 from typing import Callable, Sequence
 
 import numpy as np
@@ -27,13 +28,18 @@ from kvsched.schedule import Schedule
 
 
 class FutureProfile:
-    """Running requests as (completion ``C_j``, base ``s_j - p_j``), sorted by ``C_j``."""
+    """Running requests as (completion ``C_j``, base ``s_j - p_j``), sorted by ``C_j``; the
+    completion is the true one offline and the believed one in the online policies. Entries
+    can also be removed by id (cancellations, early finishes). Stored in ``array('q')`` so
+    the lazy numpy rebuild reads them without conversion, with a constant-time necessary
+    condition in front of :meth:`fits`."""
 
     def __init__(self, M: int):
         self.M = M
-        self.C: list = []
-        self.base: list = []
-        self.ids: list = []
+        self.C = array("q")
+        self.base = array("q")
+        self.ids = array("q")
+        self.base_sum = 0
         self._dirty = True
 
     def __len__(self) -> int:
@@ -44,46 +50,62 @@ class FutureProfile:
         self.C.insert(k, completion)
         self.base.insert(k, base)
         self.ids.insert(k, rid)
+        self.base_sum += base
         self._dirty = True
 
     def pop_completed(self, t: int) -> list:
-        """Remove and return the ids of requests with ``C_j <= t``."""
+        """Remove and return the ids of entries with ``C_j <= t``."""
         k = bisect.bisect_right(self.C, t)
         if k == 0:
             return []
-        done = self.ids[:k]
+        done = self.ids[:k].tolist()
+        self.base_sum -= sum(self.base[:k])
         del self.C[:k], self.base[:k], self.ids[:k]
         self._dirty = True
         return done
+
+    def remove(self, rid: int) -> bool:
+        try:
+            k = self.ids.index(rid)
+        except ValueError:
+            return False
+        self.base_sum -= self.base[k]
+        del self.C[k], self.base[k], self.ids[k]
+        self._dirty = True
+        return True
 
     def next_completion(self):
         return self.C[0] if self.C else None
 
     def _rebuild(self) -> None:
-        C = np.asarray(self.C, dtype=np.int64)
-        base = np.asarray(self.base, dtype=np.int64)
+        C = np.frombuffer(self.C, dtype=np.int64) if self.C else np.zeros(0, dtype=np.int64)
+        base = np.frombuffer(self.base, dtype=np.int64) if self.base else np.zeros(0, dtype=np.int64)
         R = C.size
-        self._Carr = C
-        # suffix sums: index k covers every j >= k (ties included at the group's first index)
-        self._suffix = np.concatenate([np.cumsum(base[::-1])[::-1], [0]])
-        self._count = np.arange(R, -1, -1, dtype=np.int64)
-        mem = self._suffix[:R] + C * self._count[:R]
-        # max over points c <= C_i of (mem(c) + c): what a candidate adds there is s - t + c
-        self._prefmax = np.maximum.accumulate(mem + C) if R else np.zeros(0, dtype=np.int64)
+        suffix = np.zeros(R + 1, dtype=np.int64)
+        suffix[:R] = np.cumsum(base[::-1])[::-1]
+        count = np.arange(R, -1, -1, dtype=np.int64)
+        mem = suffix[:R] + C * count[:R]
+        self._prefmax = np.maximum.accumulate(mem + C).tolist() if R else []
+        self._suffix = suffix.tolist()
+        del C, base  # release the buffers so the arrays can be resized again
         self._dirty = False
 
     def fits(self, t: int, s: int, o: int) -> bool:
-        """Can a request with prompt ``s`` and length ``o`` start at round ``t``?"""
+        """Can a request with prompt ``s`` and believed length ``o`` start at round ``t``?"""
+        C = self.C
+        R = len(C)
+        # every entry is alive until the first checked point (>= t + 1) and memory grows
+        # until then: the entries' memory at t + 1 plus the candidate's s + 1 must fit
+        if self.base_sum + R * (t + 1) + s + 1 > self.M:
+            return False
         if self._dirty:
             self._rebuild()
         Ci = t + o
-        C = self.C
-        k_le = bisect.bisect_right(C, Ci)  # points with C_j <= C_i
+        k_le = bisect.bisect_right(C, Ci)
         if k_le and self._prefmax[k_le - 1] + s - t > self.M:
             return False
-        k_ge = bisect.bisect_left(C, Ci)  # requests alive at C_i
-        mem_new = int(self._suffix[k_ge]) + Ci * int(self._count[k_ge]) + s + o
-        return mem_new <= self.M
+        k_ge = bisect.bisect_left(C, Ci)
+        return self._suffix[k_ge] + Ci * (R - k_ge) + s + o <= self.M
 
 
 def admission_schedule(

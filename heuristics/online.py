@@ -20,7 +20,7 @@ unless ``reuse_freed=False``):
      at the next round ``t + 1`` and nothing after. ``"V1"``: ``o~_i = g_i + 1``, believed to
      complete next round, charged as growing: ``s_i + g_i + 1`` at round ``t + 1``.
 (iii) admit: waiting requests in priority order while the engine's future check (the
-     formula of :class:`heuristics.engine.FutureProfile`) passes at every believed completion
+     formula of :class:`heuristics.engine.FutureProfile`, shared with the offline engine) passes at every believed completion
      round of the non-overdue requests, the prefix rule. With overdue requests present, round
      ``t + 1`` is checked too: non-overdue and newly admitted requests at their true memory
      there (a candidate ``s + 1``), overdue ones as (ii) says. (Charging a candidate ``s`` at
@@ -43,10 +43,8 @@ public knowledge.
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
-from array import array
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -55,88 +53,9 @@ from kvsched.instance import Instance
 from kvsched.result import Result
 from kvsched.simulator import Decision, Policy, PolicyView, run_online
 
+from .engine import FutureProfile
+
 CONVENTIONS = ("W", "V1")
-
-
-class BeliefProfile:
-    """The engine's future-memory check (:meth:`heuristics.engine.FutureProfile.fits`, same
-    formula) over entries (believed completion ``C_j``, base ``s_j - p_j``) sorted by ``C_j``,
-    which can also be removed by id (cancellations, early finishes). Stored in
-    ``array('q')`` so the lazy numpy rebuild reads them without conversion, with a
-    constant-time necessary condition in front of :meth:`fits`."""
-
-    def __init__(self, M: int):
-        self.M = M
-        self.C = array("q")
-        self.base = array("q")
-        self.ids = array("q")
-        self.base_sum = 0
-        self._dirty = True
-
-    def __len__(self) -> int:
-        return len(self.C)
-
-    def add(self, rid: int, completion: int, base: int) -> None:
-        k = bisect.bisect_right(self.C, completion)
-        self.C.insert(k, completion)
-        self.base.insert(k, base)
-        self.ids.insert(k, rid)
-        self.base_sum += base
-        self._dirty = True
-
-    def pop_completed(self, t: int) -> list:
-        """Remove and return the ids of entries with ``C_j <= t``."""
-        k = bisect.bisect_right(self.C, t)
-        if k == 0:
-            return []
-        done = self.ids[:k].tolist()
-        self.base_sum -= sum(self.base[:k])
-        del self.C[:k], self.base[:k], self.ids[:k]
-        self._dirty = True
-        return done
-
-    def remove(self, rid: int) -> bool:
-        try:
-            k = self.ids.index(rid)
-        except ValueError:
-            return False
-        self.base_sum -= self.base[k]
-        del self.C[k], self.base[k], self.ids[k]
-        self._dirty = True
-        return True
-
-    def next_completion(self):
-        return self.C[0] if self.C else None
-
-    def _rebuild(self) -> None:
-        C = np.frombuffer(self.C, dtype=np.int64) if self.C else np.zeros(0, dtype=np.int64)
-        base = np.frombuffer(self.base, dtype=np.int64) if self.base else np.zeros(0, dtype=np.int64)
-        R = C.size
-        suffix = np.zeros(R + 1, dtype=np.int64)
-        suffix[:R] = np.cumsum(base[::-1])[::-1]
-        count = np.arange(R, -1, -1, dtype=np.int64)
-        mem = suffix[:R] + C * count[:R]
-        self._prefmax = np.maximum.accumulate(mem + C).tolist() if R else []
-        self._suffix = suffix.tolist()
-        del C, base  # release the buffers so the arrays can be resized again
-        self._dirty = False
-
-    def fits(self, t: int, s: int, o: int) -> bool:
-        """Can a request with prompt ``s`` and believed length ``o`` start at round ``t``?"""
-        C = self.C
-        R = len(C)
-        # every entry is alive until the first checked point (>= t + 1) and memory grows
-        # until then: the entries' memory at t + 1 plus the candidate's s + 1 must fit
-        if self.base_sum + R * (t + 1) + s + 1 > self.M:
-            return False
-        if self._dirty:
-            self._rebuild()
-        Ci = t + o
-        k_le = bisect.bisect_right(C, Ci)
-        if k_le and self._prefmax[k_le - 1] + s - t > self.M:
-            return False
-        k_ge = bisect.bisect_left(C, Ci)
-        return self._suffix[k_ge] + Ci * (R - k_ge) + s + o <= self.M
 
 
 def tie_priorities(instance: Instance, tie_break: Union[str, Sequence[int]], seed: int = 0) -> np.ndarray:
@@ -188,7 +107,7 @@ class BeliefPolicy(Policy):
         self.a = view.arrivals.tolist()
         self.M = view.M
         self.rng = np.random.default_rng(self.seed)
-        self.profile = BeliefProfile(view.M)  # non-overdue running (and reserved) requests
+        self.profile = FutureProfile(view.M)  # non-overdue running (and reserved) requests
         self.start: dict = {}  # running -> start round
         self.overdue: set = set()
         self.base_sum = 0  # sum over running of s_i - p_i
