@@ -269,7 +269,7 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
             f"instances (SPEC section 4): {trials_per_model} trials per arrival model in full mode "
             f"({quick_trials} in quick mode); certify (heuristics, CP-SAT, MILP) and the time-indexed LP, "
             f"each limited to {time_limit:g} s ({quick_time_limit:g} s in quick mode), 1 thread, hard-limited. "
-            f"Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}..."
+            f"Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}.."
             f"{MODEL2_SEED_BASE + trials_per_model - 1}."),
         task=task,
         algorithms=(Algorithm("mcsf-vs-certified"),),

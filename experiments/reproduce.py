@@ -13,7 +13,8 @@ limits, seeds, task counts and wall time. So a quick run keeps the committed ful
 
 Timings. ``results/timings.json`` keeps, per experiment and mode, the last run that computed
 something (a run served entirely from the cache does not replace it): wall time, tasks
-computed and cached, jobs, command, date.
+computed and cached, jobs, command, date. Without such an entry the README falls back to the
+``run.json`` of the outputs on disk (a run made by ``kvsched experiment NAME``).
 """
 
 from __future__ import annotations
@@ -145,16 +146,30 @@ def render_readme(results_dir, modules: dict) -> str:
         "|---|---|---|---|",
     ]
     for name in modules:
-        t = timings.get(name, {})
+        t = {m: timings.get(name, {}).get(m) or timing_from_run(output_dir_for(name, m, results_dir)) for m in MODES}
         outs = [f"`{_rel(output_dir_for(name, m, results_dir), results_dir)}`" for m in MODES
                 if (output_dir_for(name, m, results_dir) / "results.csv").exists()]
         lines.append(f"| [{name}](#{name}) | {_timing(t.get('quick'))} | {_timing(t.get('full'))} | "
                      f"{', '.join(outs) or 'not run yet'} |")
     lines += ["", "Wall times are of the last run that computed something, with the number of tasks it "
-              "computed (the rest came from the cache) and its `--jobs`.", ""]
+              "computed (the rest came from the cache), its `--jobs` and, when it was not made by "
+              "`kvsched reproduce`, its command; a run whose tasks all came from the cache times nothing.", ""]
     for name, module in modules.items():
         lines += experiment_section(name, module, results_dir, timings.get(name, {}))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def timing_from_run(outdir: Path) -> Optional[dict]:
+    """A timing entry from ``run.json`` of a run made outside ``kvsched reproduce``
+    (e.g. ``kvsched experiment NAME``), if that run computed something."""
+    path = Path(outdir) / "run.json"
+    if not path.exists():
+        return None
+    meta = json.loads(path.read_text())
+    if not meta.get("computed"):
+        return None
+    return {"wall_time": meta["wall_time"], "tasks": meta["tasks"], "computed": meta["computed"],
+            "cached": meta.get("cached"), "command": meta.get("command", ""), "date_utc": meta.get("date_utc", "")}
 
 
 def output_dir_for(name: str, mode: str, results_dir) -> Path:
@@ -244,8 +259,8 @@ def _timing(t: Optional[dict]) -> str:
     if not t:
         return "no timed run"
     via = "" if t.get("command", "").startswith("kvsched reproduce") else f", `{t['command']}`"
-    return (f"{t['wall_time']:.0f} s ({t['computed']} of {t['tasks']} tasks computed, --jobs {t.get('jobs', 1)}, "
-            f"{t['date_utc'][:10]}{via})")
+    jobs = f", --jobs {t['jobs']}" if "jobs" in t else ""
+    return f"{t['wall_time']:.0f} s ({t['computed']} of {t['tasks']} tasks computed{jobs}, {t['date_utc'][:10]}{via})"
 
 
 def _versions(v: dict) -> str:

@@ -100,3 +100,13 @@ def test_cli_reproduce_quick_only_jaillet_writes_readme(tmp_path):
     assert "| mean ratio | 1.005 | 1.000 |" in readme
     # the final table is printed (on stderr with --json)
     assert "## Summary" in proc.stderr and "jaillet-synthetic" in proc.stderr
+
+
+def test_timing_falls_back_to_a_run_made_outside_reproduce(tmp_path):
+    (tmp_path / "run.json").write_text(json.dumps({"wall_time": 12.5, "tasks": 4, "computed": 3, "cached": 1,
+                                                   "command": "kvsched experiment x --quick",
+                                                   "date_utc": "2026-11-28T07:00:00Z"}))
+    t = R.timing_from_run(tmp_path)
+    assert R._timing(t) == "12 s (3 of 4 tasks computed, 2026-11-28, `kvsched experiment x --quick`)"
+    (tmp_path / "run.json").write_text(json.dumps({"wall_time": 0.1, "tasks": 4, "computed": 0}))
+    assert R.timing_from_run(tmp_path) is None and R._timing(None) == "no timed run"
