@@ -52,4 +52,13 @@ def test_committed_measurement_covers_u_2_to_10():
     assert sorted(df["u"].unique()) == list(range(2, 11))
     assert set(df["convention"]) == {"W", "V1"}
     assert set(df["ties"]) == {"random", "index", "shorts-first", "longs-first"}
-    assert (df["cr"].diff()[df["convention"].eq("W") & df["ties"].eq("random")].dropna() > 0).all()
+    w = df[df["convention"].eq("W") & df["ties"].eq("random")].set_index("u")
+    v1 = df[df["convention"].eq("V1") & df["ties"].eq("random")].set_index("u")
+    assert w["cr"].is_monotonic_increasing and w.loc[2, "cr"] == pytest.approx(1.25)
+    # the committed measurement (n1 = 3000, M = 200 (1 + u), seeds 0-4): W with random ties stays
+    # under CR(u) at every u; V1 exceeds it at u = 4 (1.486 > 1.466); longest-first ties exceed it (W only up to u = 8)
+    assert (w["ratio"] < w["cr"]).all()
+    assert v1.loc[4, "ratio"] > v1.loc[4, "cr"]
+    lf = df[df["ties"].eq("longs-first")]
+    over = {c: sorted(part.loc[part["ratio"] > part["cr"], "u"]) for c, part in lf.groupby("convention")}
+    assert over == {"V1": list(range(2, 11)), "W": list(range(2, 9))}
