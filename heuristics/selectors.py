@@ -16,6 +16,10 @@ returns a feasible batch:
 - :func:`quantile_select`: quantile-threshold greedy on a sample.
 - :func:`greedy_select`: ascending ``s + o`` while they fit (the "largest batch" packing).
 
+Within one Sorted-F run, :func:`make_selector` gives the DPs as :class:`DPScan` sessions,
+called with ``ids=`` (the pool's request indices) so each call reuses the DP table of the
+scan prefix it shares with the previous call; the other selectors ignore ``ids``.
+
 "Added in order while they fit" means the longest feasible prefix of the order (it stops at
 the first request that does not fit, like the admission engine's prefix rule).
 """
@@ -39,10 +43,6 @@ def batch_peak(s: np.ndarray, o: np.ndarray) -> int:
     od = np.asarray(o)[order]
     # a tie group's last position carries the whole group, and dominates its other positions
     return int((np.cumsum(np.asarray(s)[order]) + np.arange(1, len(od) + 1) * od).max())
-
-
-def fits(s: np.ndarray, o: np.ndarray, M: int) -> bool:
-    return batch_peak(s, o) <= M
 
 
 def quality(o_sum: int, k: int) -> float:
@@ -292,10 +292,9 @@ class _Members:
 
 def swap_select(s, o, M: int, max_iter: int = 1000, **_) -> np.ndarray:
     """Local swap search: start from :func:`greedy_select` (ascending ``s + o`` added while
-    they fit); repeatedly
-    apply the best improving move in ``(F, -|X|)`` among adding one outsider, removing one
-    member, or swapping one member for one outsider; stop at a local optimum or after
-    ``max_iter`` moves. Ties between moves: add, then remove, then swap; lower index first.
+    they fit); repeatedly apply the best improving move in ``(F, -|X|)`` among adding one
+    outsider, removing one member, or swapping one member for one outsider; stop at a
+    local optimum or after ``max_iter`` moves. Ties between moves: add, then remove, then swap; lower index first.
     One pass is ``O(k n log k)`` vectorised."""
     s, o = np.asarray(s, dtype=np.int64), np.asarray(o, dtype=np.int64)
     M = int(M)
