@@ -62,3 +62,17 @@ def test_missing_file_is_one_line():
     out = run_cli("run", "mcsf", "/nonexistent/x.json")
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "cannot read instance file /nonexistent/x.json" in out.stderr
+
+
+def test_cli_run_sorted_f_selector_options(write_json):
+    # the seed's two-batch example: M = 24, one request (22, 2) and six requests (1, 3);
+    # Sorted-F gives TCT 23 with every selector (hand-computed in tests/test_sorted_f.py)
+    path = write_json({"M": 24, "requests": [{"prompt": 22, "output": 2}] + [{"prompt": 1, "output": 3}] * 6})
+    for sel in ("dp", "scaled-dp", "swap", "quantile"):
+        cp = run_cli("run", "sorted-f", path, "--selector", sel, "--epsilon", "0.5", "--pool", "3", "--json")
+        assert cp.returncode == 0, cp.stderr
+        out = last_json(cp.stdout)
+        assert out["objective"] == 23 and out["params"] == {"selector": sel, "epsilon": 0.5, "pool": 3}
+    cp = run_cli("run", "sorted-f", path, "--epsilon", "0")
+    assert cp.returncode == 2 and "Traceback" not in cp.stderr
+    assert run_cli("run", "mcsf", path, "--selector", "dp").returncode == 2
