@@ -3,7 +3,7 @@
 Five steps, each writing committed files; the report is rebuilt from those files only:
 
     python -m experiments.theory_report measure-amin [--n1 3000 --m-factor 200]
-        A_min / H-SF on the fluid instances for u = 2..10, every convention and tie rule
+        A_min / H-SF on the fluid instances for u = 2..10, every order, convention and tie rule
         -> results/theory-checks/amin_fluid.csv
     python -m experiments.theory_report measure-amin-load
         the same with random ties for u = 2, 4 at several loads n1 / M and memory sizes M
@@ -45,12 +45,12 @@ def _stamp(command: str, seconds: float) -> dict:
 
 # ---------------------------------------------------------------------- measurements
 def measure_amin(n1: int, m_factor: int, us=range(2, 11), seeds=(0, 1, 2, 3, 4), out_dir=CHECKS_DIR) -> Path:
-    from kvsched.theory.amin_conventions import measure
+    from kvsched.theory.amin_conventions import ORDERS, measure
 
     t0 = time.perf_counter()
     rows = []
     for u in us:
-        rows += [m.to_dict() for m in measure(u, n1=n1, m_factor=m_factor, seeds=seeds)]
+        rows += [m.to_dict() for m in measure(u, n1=n1, m_factor=m_factor, seeds=seeds, orders=ORDERS)]
         print(f"u = {u}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(out_dir / "amin_fluid.csv", index=False)
@@ -250,19 +250,28 @@ def adversarial_part(notes: dict) -> list:
             *_table(top, 4), ""]
 
 
+READINGS = ("W", "V1", "W RF", "V1 RF")  #: convention, then "RF" for the resolve-first order
+
+
+def _with_reading(df: pd.DataFrame) -> pd.DataFrame:
+    order = df["order"] if "order" in df else pd.Series("admit-first", index=df.index)
+    return df.assign(reading=df["convention"] + order.map({"admit-first": "", "resolve-first": " RF"}))
+
+
 def amin_part(notes: dict) -> list:
     p = CHECKS_DIR / "amin_fluid.csv"
     if not p.exists():
         return ["## 4. A_min conventions", "", "Not measured yet.", ""]
-    df = pd.read_csv(p)
+    df = _with_reading(pd.read_csv(p))
     meta = json.loads((CHECKS_DIR / "amin_fluid.json").read_text())
-    piv = df.pivot_table(index="u", columns=["convention", "ties"], values="ratio").sort_index()
+    piv = df.pivot_table(index="u", columns=["reading", "ties"], values="ratio").sort_index()
     piv.columns = [f"{c} {t}" for c, t in piv.columns]
-    cols = [f"{c} {t}" for c in ("W", "V1") for t in ("random", "index", "longs-first") if f"{c} {t}" in piv.columns]
+    cols = [f"{c} {t}" for c in READINGS for t in ("random", "index", "longs-first")
+            if f"{c} {t}" in piv.columns and not (c.endswith("RF") and t == "index")]
     out = piv[cols].reset_index()
     out.insert(1, "CR(u)", df.groupby("u")["cr"].first().values)
     notes["amin"] = df
-    rnd = df[df["ties"] == "random"].pivot_table(index="u", columns="convention", values="ratio")
+    rnd = df[df["ties"] == "random"].pivot_table(index="u", columns="reading", values="ratio")
     cr = df.groupby("u")["cr"].first()
     notes["amin_close"] = {c: float((rnd[c] / cr).max()) for c in rnd.columns}
     notes["amin_over"] = {c: [int(u) for u in rnd.index if rnd.loc[u, c] > cr[u]] for c in rnd.columns}
@@ -286,8 +295,10 @@ def amin_part(notes: dict) -> list:
             f"all, M = {meta['m_factor']} (s + u), all at round 0; A_min TEL / H-SF TEL. `random`: mean over tie "
             f"seeds {meta['seeds']}; `index` = `shorts-first` here (the instance lists requests by ascending "
             "length; shorts-first columns are in the CSV); `longs-first`: the adversary's tie order (longest true "
-            "length first among equal estimates). Order inside a round is the same for all: completions, "
-            "refinement, admission, overflow resolution, processing (`heuristics/online.py`).", "",
+            "length first among equal estimates). Columns W, V1: the order of `heuristics/online.py` "
+            "(completions, refinement, admission, overflow resolution, processing); W RF, V1 RF: overflow "
+            "resolution before admission, with an exact next-round memory check in admission "
+            "(`kvsched.theory.amin_conventions.ResolveFirstAmin`).", "",
             *_table(out, 4), "", *load]
 
 
@@ -334,7 +345,7 @@ def claims_part(notes: dict) -> list:
         part = amin[(amin["ties"] == "longs-first")]
         lf = float((part["ratio"] / part["cr"]).max())
         lf_where = "; ".join(f"{c} at u = {', '.join(str(int(u)) for u in g.loc[g['ratio'] > g['cr'], 'u'])}"
-                             for c, g in part.groupby("convention", sort=False))
+                             for c, g in part.groupby("reading", sort=False) if (g["ratio"] > g["cr"]).any())
     lines += ["**A_min is O(log(1/alpha))-competitive** (CR(u) = max Rayleigh quotient, u = 1/alpha). "
               + (f"CR(u) computed two ways (eigenpair, orthant maximisation) differs by at most "
                  f"{notes['agree'][0]:.1e} up to u = {notes['agree'][1]} and grows like a + b ln u with "
@@ -347,8 +358,8 @@ def claims_part(notes: dict) -> list:
               + f"Against proven optima on small instances A_min/W's worst was {_fmt(small('amin/W'))} (cr-small) "
               f"and {_fmt(adv('amin/W'))} (adversarial search){_amin_small_cr(worst)}. Verdict: the "
               "logarithmic growth of CR(u) **holds**; A_min <= CR(u) with random ties "
-              + "; ".join(f"**{'fails' if notes['amin_over'][c] else 'holds'}** for convention {c}"
-                          for c in ("W", "V1") if c in notes.get("amin_over", {}))
+              + "; ".join(f"**{'fails' if notes['amin_over'][c] else 'holds'}** for {c}"
+                          for c in READINGS if c in notes.get("amin_over", {}))
               + " on the fluid instances measured, and **fails with adversarial ties** under both; on small instances with small M the ratio exceeds CR(u) by far, "
               "which the asymptotic claim (+ O(1/M)) does not exclude.", ""]
     lb = RESULTS_DIR / "bench_online.md"
@@ -410,16 +421,17 @@ def _amin_fluid_text(notes: dict) -> str:
         load_txt = (f" The ratio depends on the load: at u = 2, W measures {w2['ratio'].min():.3f} to "
                     f"{w2['ratio'].max():.3f} over the sizes of the load table (CR(2) = 1.25), so these numbers "
                     "are finite-size readings of the fluid limit, not its value.")
-    under = [c for c in ("W", "V1") if c in rng and not over[c]]
-    above = [c for c in ("W", "V1") if c in rng and over[c]]
+    under = [c for c in READINGS if c in rng and not over[c]]
+    above = [c for c in READINGS if c in rng and over[c]]
     verdict = ""
     if under:
         verdict += f" {' and '.join(under)} stay{'s' if len(under) == 1 else ''} under the quadratic form at every u."
     if above:
         verdict += f" {' and '.join(above)} exceed{'s' if len(above) == 1 else ''} it at some u."
     return ("Simulated on the fluid instances (section 4; lengths in the proportions of the maximiser, "
-            "seeded random ties): " + "; ".join(conv(c) for c in ("W", "V1") if c in rng) + "." + verdict
-            + " No convention reproduces CR(u) exactly at every u." + load_txt + " ")
+            "seeded random ties; RF = resolve-first order): " + "; ".join(conv(c) for c in READINGS if c in rng)
+            + "." + verdict
+            + " No reading reproduces CR(u) exactly at every u." + load_txt + " ")
 
 
 def _amax_small_bound(worst) -> str:

@@ -86,9 +86,16 @@ def test_cli_search_and_verify(tmp_path):
     assert out.exit_code == 1 and "BAD" in out.output
 
 
-def test_cli_rejects_unknown_heuristic():
+def test_cli_rejects_unknown_heuristic_and_bad_files(tmp_path):
     out = CliRunner().invoke(cli, ["adversarial", "search", "nope"])
     assert out.exit_code == 2 and "Traceback" not in out.output
+    bad = tmp_path / "x.json"
+    bad.write_text('{"M": 3, "requests": [{"prompt": 3, "output": 2}]}')
+    out = CliRunner().invoke(cli, ["adversarial", "verify", str(bad)])
+    assert out.exit_code == 1 and "no sidecar" in out.output
+    (tmp_path / "x.meta.json").write_text("{}")
+    out = CliRunner().invoke(cli, ["adversarial", "verify", str(bad)])
+    assert out.exit_code == 1 and "exceeds M = 3" in out.output and "Traceback" not in out.output
 
 
 COMMITTED = sorted((RESULTS_DIR / "worst").glob("*-rank[0-9].json"))  # instances; sidecars are .meta.json

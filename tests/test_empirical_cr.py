@@ -83,3 +83,30 @@ def test_amax_family_against_hsf_and_the_stated_lower_bound():
     # A_min with the exact two-point interval [l, u] matches H-SF here
     assert rows["amin/W"]["ratio"] == 1.0 and rows["amin/V1"]["ratio"] == 1.0
 
+
+
+def test_cr_small_task_rows_and_summary():
+    import pandas as pd
+
+    from experiments.cr_small import EXPERIMENT, compare, generate, summarize, task
+    from experiments.spec import Algorithm, Case, InstanceSpec
+
+    spec = InstanceSpec("tiny", 5, 0, {})
+    case = Case(spec, generate(spec), {"time_limit": 10.0, "threads": 1})
+    rows = []
+    for label in ("mcsf", "amax"):
+        row = task(case, Algorithm(label))
+        assert row["denominator"] == PROVEN and row["opt"] == 12  # tiny n=5 seed 0: OPT 12 (oracle)
+        assert row["ratio"] == row["incumbent"] / 12 and row["bound"] == 12.0
+        rows.append({**{k: v for k, v in row.items() if k != "schedule"}, "algorithm": label,
+                     "instance_params": "{}", "status": row["status"]})
+    big = InstanceSpec("amin-fluid", 50, 0, {"u": 2})
+    case = Case(big, generate(big), {"time_limit": 10.0, "threads": 1})
+    row = task(case, Algorithm("amin/W"))
+    assert row["denominator"] == HSF and row["opt"] is None and row["bound"] is None
+    rows.append({**{k: v for k, v in row.items() if k != "schedule"}, "algorithm": "amin/W",
+                 "instance_params": '{"u": 2}', "status": row["status"]})
+    s = summarize(pd.DataFrame(rows))
+    assert list(s["denominator"]) == [PROVEN, PROVEN, HSF]
+    assert "| mcsf | proven-optimum | all 0 | 1 |" in compare(pd.DataFrame(rows))
+    assert {a.name for a in EXPERIMENT.algorithms} == {a.label for a in ALGORITHMS}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from ._common import emit_json, json_option
+from ._common import INPUT_ERRORS, emit_json, json_option
 
 LABELS = ("fcfs", "mcsf", "sorted-f/dp", "sorted-f/scaled-dp", "sorted-f/swap", "sorted-f/quantile",
           "largest-batch", "amax", "amin/W", "amin/V1")
@@ -67,7 +67,10 @@ def verify_cmd(paths, as_json):
     for p in paths:
         if not Path(p).with_suffix(".meta.json").exists():
             raise click.ClickException(f"{p}: no sidecar {Path(p).with_suffix('.meta.json').name}")
-        r = verify(p)
+        try:
+            r = verify(p)
+        except INPUT_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
         ok = r["opt_matches"] and r["alg_matches"]
         bad += not ok
         click.echo(f"{'ok ' if ok else 'BAD'} {p}: OPT {r['opt']} ({'proven' if r['opt_proven'] else 'not proven'}), "

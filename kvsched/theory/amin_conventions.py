@@ -13,6 +13,13 @@ Conventions measured (:data:`CONVENTIONS`; the options exist in :mod:`heuristics
   o~ = g + 1; one seeded random priority per request) or "V1" (refine to g + 1, charged
   growing; fresh random ties at every overflow and re-queue). The order inside a round is the
   same for both: completions, refinement, admission, overflow resolution, processing.
+- ``order``: the order inside a round. ``"admit-first"`` (:mod:`heuristics.online`, the SPEC's):
+  completions, refinement, admission (W: overdue charged flat at t + 1), overflow resolution
+  (which may cancel a request admitted this round, i.e. not admit it), processing.
+  ``"resolve-first"`` (:class:`ResolveFirstAmin`): completions, refinement, overflow
+  resolution of the running set, then admission with the exact next-round memory check
+  ``sum (s_i + g_i + 1) + s + 1 <= M`` on top of the belief check (so admission itself never
+  overflows); a request cancelled this round waits at least until the next one.
 - ``ties``: the tie rule among equal estimates o~, ``"random"`` (seeded, averaged over
   ``seeds``), ``"index"`` (request order, i.e. the listing by ascending length),
   ``"shorts-first"`` and ``"longs-first"`` (an injected order by the true length: the
@@ -21,18 +28,75 @@ Conventions measured (:data:`CONVENTIONS`; the options exist in :mod:`heuristics
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
-from heuristics.online import run_policy
+from heuristics.online import BeliefPolicy, amin, run_policy, tie_priorities
 from kvsched.instance import Instance
+from kvsched.result import Result
+from kvsched.simulator import Decision, PolicyView, run_online
 
 from .rayleigh import rayleigh
 
 CONVENTIONS = ("W", "V1")
+ORDERS = ("admit-first", "resolve-first")
 TIES = ("random", "index", "shorts-first", "longs-first")
+
+
+class ResolveFirstAmin(BeliefPolicy):
+    """A_min with overflow resolution before admission (order ``"resolve-first"``)."""
+
+    def on_round(self, view: PolicyView) -> Optional[Decision]:
+        t = view.t
+        for i in self.profile.pop_completed(t):  # refine: believed completion passed -> overdue
+            if i in self.start:
+                self.overdue.add(i)
+        cancelled = []
+        if self.base_sum + self.R * (t + 1) > self.M:
+            victims = self._resolve_overflow(t, set())
+            cancelled = [i for i in victims if victims[i]]
+        held = set(cancelled)
+        if held:  # cancelled this round: not readmitted before the next round
+            self.queue = [e for e in self.queue if e[2] not in held]
+            heapq.heapify(self.queue)
+        admitted = []
+        s, est, M, profile = self.s, self.est, self.M, self.profile
+        while self.queue:
+            i = self.queue[0][2]
+            if self.base_sum + self.R * (t + 1) + s[i] + 1 > M or not profile.fits(t, s[i], est[i]):
+                break
+            heapq.heappop(self.queue)
+            profile.add(i, t + est[i], s[i] - t)
+            self.start[i] = t
+            self.base_sum += s[i] - t
+            self.R += 1
+            admitted.append(i)
+        for i in held:
+            self._push(i)
+        if self.queue:
+            wake = t + 1 if self.R or len(self.profile) else None
+        else:
+            wake = t + 1 if self.overdue else self.profile.next_completion()
+        if not admitted and not cancelled:
+            return Decision(wake=wake) if wake is not None else None
+        return Decision(admit=admitted, cancel=cancelled, wake=wake)
+
+
+def run_amin(inst: Instance, seed: int = 0, tie_break="random", convention: str = "W",
+             order: str = "admit-first") -> Result:
+    """A_min on ``inst`` with the given conventions, simulated and validated."""
+    if order == "admit-first":
+        policy = amin(inst, seed=seed, tie_break=tie_break, convention=convention)
+    elif order == "resolve-first":
+        lowers = [1 if x is None else x for x in inst.lowers]
+        policy = ResolveFirstAmin("amin", lowers, tie_priorities(inst, tie_break, seed), convention=convention,
+                                  seed=seed)
+    else:
+        raise ValueError(f"unknown order {order!r}; known: {ORDERS}")
+    return run_online(inst, policy, params={"convention": convention, "order": order}, seed=seed)
 
 
 def counts(x: Sequence[float], n1: int) -> list:
@@ -67,6 +131,7 @@ class Measurement:
     u: int
     cr: float
     convention: str
+    order: str
     ties: str
     ratio: float          #: mean over seeds of A_min TEL / H-SF TEL
     ratio_max: float      #: worst seed
@@ -80,20 +145,21 @@ class Measurement:
 
 
 def measure(u: int, n1: int = 1000, s: int = 1, m_factor: int = 100, conventions=CONVENTIONS,
-            ties=TIES, seeds: Sequence[int] = (0, 1, 2)) -> list:
-    """A_min / H-SF on :func:`fluid_instance` for every convention and tie rule."""
+            ties=TIES, seeds: Sequence[int] = (0, 1, 2), orders=("admit-first",)) -> list:
+    """A_min / H-SF on :func:`fluid_instance` for every order, convention and tie rule."""
     inst = fluid_instance(u, n1, s, m_factor)
     cr = rayleigh(u).cr
     hsf = run_policy("hsf", inst).objective
     out = []
-    for conv in conventions:
-        for tie in ties:
-            use = tuple(seeds) if tie == "random" or conv == "V1" else (0,)
-            ratios, cancels = [], []
-            for seed in use:
-                res = run_policy("amin", inst, seed=seed, convention=conv, tie_break=tie_order(inst, tie))
-                ratios.append(res.objective / hsf)
-                cancels.append(res.report.cancelled_runs)
-            out.append(Measurement(u, cr, conv, tie, float(np.mean(ratios)), float(np.max(ratios)), len(use),
-                                   inst.n, inst.M, float(np.mean(cancels))))
+    for order in orders:
+        for conv in conventions:
+            for tie in ties:
+                use = tuple(seeds) if tie == "random" or conv == "V1" else (0,)
+                ratios, cancels = [], []
+                for seed in use:
+                    res = run_amin(inst, seed=seed, tie_break=tie_order(inst, tie), convention=conv, order=order)
+                    ratios.append(res.objective / hsf)
+                    cancels.append(res.report.cancelled_runs)
+                out.append(Measurement(u, cr, conv, order, tie, float(np.mean(ratios)), float(np.max(ratios)),
+                                       len(use), inst.n, inst.M, float(np.mean(cancels))))
     return out
