@@ -16,9 +16,11 @@ time-indexed LP bound. The row's ``incumbent`` is the best validated schedule fo
 
 Seeds: trial k of model 1 uses seed k, of model 2 seed ``MODEL2_SEED_BASE + k`` (disjoint, so
 the two models do not share their M and s draws). Full mode: 200 trials per model, 60 s per
-exact solver (CP-SAT, MILP, LP), 1 thread each; about 3 minutes per trial, so run it by hand
-with ``--jobs 2`` (roughly 10 hours). ``--quick``: 3 trials per model, 10 s per solver.
-A medium run: ``python -m experiments.jaillet_synthetic --trials 10 --time-limit 30 --jobs 2``.
+exact solver (CP-SAT, MILP, LP), 1 thread each. A trial costs about 4-5 times the limit (model
+building, process start-up, three solvers): 20 trials at 30 s took 1,305 s with ``--jobs 2``, so
+the full mode needs about 14 hours with ``--jobs 2``; run it by hand. ``--quick``: 3 trials per
+model, 10 s per solver (about 3.5 minutes with ``--jobs 2``). The committed medium run:
+``python -m experiments.jaillet_synthetic --trials 10 --time-limit 30 --jobs 2``.
 """
 
 from __future__ import annotations
