@@ -3,8 +3,9 @@ redundant layers prove optimality fastest (2 workers, one instance at a time).
 
     python -m experiments.bench_cpsat --sizes 8 12 16 20 --seeds 2 --time-limit 30
 
-Variants are ``formulation[+ti][+core]``: ``unit`` / ``staircase`` cumulative, ``ti`` the
-time-indexed Boolean layer, ``core`` the core families as cumulatives. Prints one line per
+Variants are ``formulation[+ti][+core][+prove]``: ``unit`` / ``staircase`` cumulative, ``ti``
+the time-indexed Boolean layer, ``core`` the core families as cumulatives, ``prove`` the
+all-full-search portfolio. Prints one line per
 run and a summary, and writes ``results/bench_cpsat.md``. Wall times depend on machine load;
 the CP-SAT deterministic time is printed beside them.
 """
@@ -23,7 +24,8 @@ DEFAULT_VARIANTS = ("unit+ti", "staircase+ti", "unit", "staircase")
 
 def options(variant: str) -> dict:
     parts = variant.split("+")
-    return {"formulation": parts[0], "time_indexed": "ti" in parts, "core": "core" in parts}
+    return {"formulation": parts[0], "time_indexed": "ti" in parts, "core": "core" in parts,
+            "portfolio": "prove" if "prove" in parts else "default"}
 
 
 def main(argv=None):

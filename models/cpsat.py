@@ -11,8 +11,15 @@ the memory of every round is one cumulative of capacity ``M``:
   intervals ``[p_i + k - 1, p_i + o_i)`` with demand 1 for ``k = 2..o_i``.
 
 Start windows are cut to ``[a_i, a_i + UB - sum_j o_j]`` (``models.windows``) from the best
-heuristic schedule, which is also the solution hint. ortools is imported only when a model
-is built.
+heuristic schedule, which is also the solution hint. Requests with equal ``(s, o, a)`` start
+in index order. ortools is imported only when a model is built.
+
+Defaults, as measured by ``experiments/bench_cpsat.py`` (``results/bench_cpsat.md``): the
+unit and staircase cumulatives perform alike (unit kept); either alone leaves CP-SAT's bound
+at the closed-form bound, so a redundant time-indexed layer (Booleans and one linear memory
+row per round) is added when small enough: with it n = 12 is proved in 10-25 s, without it
+not in 30 s. The "core" families (``core=True``) did not help on heterogeneous prompts and
+are off.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ FORMULATIONS = ("unit", "staircase")
 #: ``time_indexed=None`` adds the time-indexed layer only up to this many Booleans x[i,t]
 #: (at n = 40 on ``random`` the windows give ~40,000 and CP-SAT's presolve alone outlasts 10 s)
 TIME_INDEXED_MAX_BOOLEANS = 6000
+#: full-problem CP-SAT workers of ``portfolio="prove"``
+PROVING_SUBSOLVERS = ("default_lp", "max_lp")
 
 
 # ----------------------------------------------------------------------------- variables
@@ -201,12 +210,14 @@ def warm_start(instance: Instance, ub_schedule: Schedule | None) -> Schedule:
 def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, seed: int = 0,
                 ub_schedule: Schedule | None = None, window_cut: bool = True,
                 formulation: str = "unit", symmetry: bool = True, core: bool = False,
-                time_indexed: bool | None = None, **opts) -> Result:
+                time_indexed: bool | None = None, portfolio: str = "default", **opts) -> Result:
     """Solve with CP-SAT; the incumbent is the better of the warm start and CP-SAT's solution,
     the bound the better of CP-SAT's and :func:`kvsched.bounds.lower_bound`.
     ``time_indexed=None``: the time-indexed layer is added when it has at most
-    :data:`TIME_INDEXED_MAX_BOOLEANS` Booleans. ``opts`` are extra CP-SAT parameters
-    (e.g. ``linearization_level=2``)."""
+    :data:`TIME_INDEXED_MAX_BOOLEANS` Booleans. ``portfolio="prove"`` spends every worker
+    on full-problem search (``default_lp``, ``max_lp``) instead of CP-SAT's default mix with
+    LNS: better for proving once the hint is (near) optimal, worse for finding incumbents.
+    ``opts`` are extra CP-SAT parameters (e.g. ``linearization_level=2``)."""
     import ortools
     from ortools.sat.python import cp_model
 
@@ -225,6 +236,11 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
     solver.parameters.random_seed = seed
     solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.perf_counter() - t0))
     solver.parameters.log_search_progress = False
+    if portfolio == "prove":
+        solver.parameters.num_full_subsolvers = threads
+        solver.parameters.subsolvers.extend(PROVING_SUBSOLVERS)
+    elif portfolio != "default":
+        raise ValueError(f"unknown portfolio {portfolio!r}; known: ['default', 'prove']")
     for key, value in opts.items():
         setattr(solver.parameters, key, value)
     code = solver.Solve(model)
@@ -234,7 +250,8 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
         solver="cpsat", status="time-limit", objective=ub, bound=float(lb), schedule=hint,
         solver_version=f"ortools {ortools.__version__}", threads=threads, seed=seed,
         params={"time_limit": time_limit, "window_cut": window_cut, "formulation": formulation,
-                "symmetry": symmetry, "core": core, "time_indexed": time_indexed, **opts},
+                "symmetry": symmetry, "core": core, "time_indexed": time_indexed,
+                "portfolio": portfolio, **opts},
         solver_status=name, message=f"deterministic time {solver.deterministic_time:.3f}",
     )
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):

@@ -52,7 +52,8 @@ def test_agreement_set_is_not_vacuous(optima):
 def test_variants_agree(seed, optima):
     """Without the time-indexed layer, with core cuts, and with uncut windows."""
     inst = agreement_instance(seed)
-    for opts in ({"time_indexed": False}, {"core": True}, {"window_cut": False}, {"symmetry": False}):
+    for opts in ({"time_indexed": False}, {"core": True}, {"window_cut": False}, {"symmetry": False},
+                 {"portfolio": "prove"}, {"portfolio": "prove", "threads": 1}):
         res = solve_cpsat(inst, time_limit=20, **opts)
         assert (res.status, res.objective) == ("optimal", optima[seed].objective), opts
 
@@ -122,6 +123,8 @@ def test_symmetric_requests_start_in_index_order():
 def test_unknown_formulation_is_rejected():
     with pytest.raises(ValueError, match="formulation"):
         solve_cpsat(random_family(3, seed=0), formulation="steps")
+    with pytest.raises(ValueError, match="portfolio"):
+        solve_cpsat(random_family(3, seed=0), portfolio="fast")
 
 
 def holds_core_families(inst, starts):
