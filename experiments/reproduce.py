@@ -20,7 +20,6 @@ computed and cached, jobs, command, date. Without such an entry the README falls
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import time
 import traceback
@@ -35,7 +34,7 @@ from kvsched.paths import RESULTS_DIR
 from . import REGISTRY
 from .executors import make_executor
 from .report import markdown_table, write_json_atomic, write_text_atomic
-from .runner import RunSummary, output_dir, package_versions, run_experiment
+from .runner import RunSummary, package_versions, run_experiment
 
 TIMINGS_FILE = "timings.json"
 MODES = ("full", "quick")
@@ -295,6 +294,4 @@ def overview(outcomes: list) -> str:
             "wall time (s)": round(s.wall_time, 1) if s else None,
             "result": "ok" if o.ok else (o.error or "error rows (see above)"),
         })
-    buf = io.StringIO()
-    buf.write(markdown_table(pd.DataFrame(rows)))
-    return buf.getvalue()
+    return markdown_table(pd.DataFrame(rows))
