@@ -3,7 +3,10 @@
 In any schedule of value ``<= UB`` every request has latency ``C_j - a_j >= o_j``, so
 ``C_i - a_i <= UB - sum_{j != i} o_j``, i.e. ``p_i - a_i <= UB - sum_j o_j``. The window of
 request i is ``[a_i, a_i + UB - sum_j o_j]``; with ``cut=False`` a looser horizon is used
-(every request could wait for all others to finish one at a time: ``sum_j o_j``).
+``[a_i, a_i + (max a - min a) + sum_j o_j]``. It keeps an optimum: an optimal schedule has
+no round after the last arrival in which nothing runs while a request waits (shifting every
+later run one round earlier would keep memory feasible and lower TEL), and busy rounds
+number at most ``sum_j o_j``, so every start is at most ``max a + sum_j o_j``.
 """
 
 from __future__ import annotations
