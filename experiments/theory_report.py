@@ -29,6 +29,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kvsched.paths import RESULTS_DIR
@@ -276,6 +277,15 @@ def amin_part(notes: dict) -> list:
     notes["amin_close"] = {c: float((rnd[c] / cr).max()) for c in rnd.columns}
     notes["amin_over"] = {c: [int(u) for u in rnd.index if rnd.loc[u, c] > cr[u]] for c in rnd.columns}
     notes["amin_range"] = {c: (float((rnd[c] / cr).min()), float((rnd[c] / cr).max())) for c in rnd.columns}
+    groups: list = []
+    for c in (r for r in READINGS if r in rnd.columns):
+        same = next((g for g in groups if np.allclose(rnd[g[0]], rnd[c], rtol=0, atol=1e-9)), None)
+        if same is None:
+            groups.append([c])
+        else:
+            same.append(c)
+    canc = df[df["ties"] == "random"].groupby("reading")["cancellations"].sum()
+    notes["amin_groups"] = [(g, float(canc[g].sum())) for g in groups]
     load = []
     lp = CHECKS_DIR / "amin_load.csv"
     if lp.exists():
@@ -425,9 +435,23 @@ def _amin_fluid_text(notes: dict) -> str:
     above = [c for c in READINGS if c in rng and over[c]]
     verdict = ""
     if under:
-        verdict += f" {' and '.join(under)} stay{'s' if len(under) == 1 else ''} under the quadratic form at every u."
+        verdict += f" {', '.join(under)} stay{'s' if len(under) == 1 else ''} under the quadratic form at every u."
     if above:
-        verdict += f" {' and '.join(above)} exceed{'s' if len(above) == 1 else ''} it at some u."
+        verdict += f" {', '.join(above)} exceed{'s' if len(above) == 1 else ''} it at some u."
+    same = [g for g, _ in notes.get("amin_groups", []) if len(g) > 1]
+    if same:
+        canc = dict((tuple(g), c) for g, c in notes["amin_groups"])
+        verdict += " " + " ".join(
+            f"{', '.join(g)} measure identical ratios at every u (random ties; cancellations in all: "
+            f"{canc[tuple(g)]:.0f}): once admission charges overdue requests as growing (V1) or checks the "
+            "true next-round memory (RF), nothing overflows, so the order inside the round, the refinement "
+            "rule and V1's fresh ties change nothing here." for g in same)
+        flat = [g for g, c in notes["amin_groups"] if c > 0]
+        if flat:
+            verdict += (f" The only reading that differs, {', '.join(flat[0])}, is the one whose admission "
+                        "charges overdue requests flat and then cancels the smallest estimates on overflow; "
+                        "it is the one that stays under CR(u)." if not any(notes["amin_over"][c] for c in flat[0])
+                        else "")
     return ("Simulated on the fluid instances (section 4; lengths in the proportions of the maximiser, "
             "seeded random ties; RF = resolve-first order): " + "; ".join(conv(c) for c in READINGS if c in rng)
             + "." + verdict

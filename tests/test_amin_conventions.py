@@ -82,15 +82,19 @@ FLUID = RESULTS_DIR / "theory-checks" / "amin_fluid.csv"
 def test_committed_measurement_covers_u_2_to_10():
     df = pd.read_csv(FLUID)
     assert sorted(df["u"].unique()) == list(range(2, 11))
-    assert set(df["convention"]) == {"W", "V1"}
+    assert set(df["convention"]) == {"W", "V1"} and set(df["order"]) == {"admit-first", "resolve-first"}
     assert set(df["ties"]) == {"random", "index", "shorts-first", "longs-first"}
-    w = df[df["convention"].eq("W") & df["ties"].eq("random")].set_index("u")
-    v1 = df[df["convention"].eq("V1") & df["ties"].eq("random")].set_index("u")
-    assert w["cr"].is_monotonic_increasing and w.loc[2, "cr"] == pytest.approx(1.25)
-    # the committed measurement (n1 = 3000, M = 200 (1 + u), seeds 0-4): W with random ties stays
-    # under CR(u) at every u; V1 exceeds it at u = 4 (1.486 > 1.466); longest-first ties exceed it (W only up to u = 8)
-    assert (w["ratio"] < w["cr"]).all()
-    assert v1.loc[4, "ratio"] > v1.loc[4, "cr"]
-    lf = df[df["ties"].eq("longs-first")]
+    rnd = df[df["ties"].eq("random")].pivot_table(index="u", columns=["order", "convention"], values="ratio")
+    cr = df.groupby("u")["cr"].first()
+    assert cr.is_monotonic_increasing and cr[2] == pytest.approx(1.25)
+    # the committed measurement (n1 = 3000, M = 200 (1 + u), seeds 0-4): W (admit-first) stays
+    # under CR(u) at every u; V1 and both resolve-first readings measure the same ratios and
+    # exceed CR(u) at u = 4 (1.486 > 1.466)
+    w = rnd["admit-first", "W"]
+    assert (w < cr).all()
+    for col in (("admit-first", "V1"), ("resolve-first", "W"), ("resolve-first", "V1")):
+        assert np.allclose(rnd[col], rnd["admit-first", "V1"], atol=1e-9, rtol=0)
+    assert rnd.loc[4, ("admit-first", "V1")] > cr[4]
+    lf = df[df["ties"].eq("longs-first") & df["order"].eq("admit-first")]
     over = {c: sorted(part.loc[part["ratio"] > part["cr"], "u"]) for c, part in lf.groupby("convention")}
     assert over == {"V1": list(range(2, 11)), "W": list(range(2, 9))}
