@@ -370,24 +370,34 @@ def claims_part(notes: dict) -> list:
               "logarithmic growth of CR(u) **holds**; A_min <= CR(u) with random ties "
               + "; ".join(f"**{'fails' if notes['amin_over'][c] else 'holds'}** for {c}"
                           for c in READINGS if c in notes.get("amin_over", {}))
-              + " on the fluid instances measured, and **fails with adversarial ties** under both; on small instances with small M the ratio exceeds CR(u) by far, "
+              + " on the fluid instances measured, and **fails with adversarial ties** under every reading; on small "
+              "instances with small M the ratio exceeds CR(u) by far, "
               "which the asymptotic claim (+ O(1/M)) does not exclude.", ""]
     lb = RESULTS_DIR / "bench_online.md"
-    lines += ["**A_max: alpha^-1 (1 + alpha^-1/2) / 2 <= CR(A_max) <= alpha^-1 (1 + alpha^-1) / 2 + O(1/M).** "
-              "On the lower-bound family (N_l / N_u = alpha^-1/2, [bench_online.md](bench_online.md), section "
-              "\"A_max lower-bound family\", checked against a closed-form batch model in "
-              "`tests/test_online_policies.py`): with reuse of freed memory (the SPEC's reading) the ratio to "
-              "H-SF is 1.7-3.0 with random order and tends to 4 at alpha = 1/4 with the adversarial order "
-              "(longest first); without reuse it tends to (r+1)^2 r^3 / (r^3 + r + 2), exactly the stated 6 at "
-              "alpha = 1/4 but 13.5 and 22.9 (stated 18 and 40) at alpha = 1/9 and 1/16, and that reading "
-              "exceeds the stated upper bound on an all-short instance (13.9 > 10). `tests/test_empirical_cr.py` "
-              "records 1.395 (reuse, W, seed 0) and 2.558 (no reuse) on the theory module's A_max family at "
-              f"alpha = 1/4 (stated lower bound 6). Small instances (no intervals): worst A_max / OPT "
-              f"{_fmt(small('amax'))} (cr-small), {_fmt(adv('amax'))} (adversarial; {_fmt(adv('amax', True))} with "
-              f"arrival moves){_amax_small_bound(worst)}. Verdict: the upper bound **held** everywhere for the default reading; the "
-              "stated lower bound is **not reached** by the stated family under the default reading (about 4 "
-              "instead of 6 at alpha = 1/4) and is reached only at alpha = 1/4 by the no-reuse reading, which "
-              "in turn breaks the upper bound: no single reading matches both formulas." if lb.exists() else "", ""]
+    if lb.exists():
+        tab = _md_section_table(lb, "## A_max lower-bound family")
+        col = {k: next(c for c in tab.columns if c.startswith(k)) for k in
+               ("alpha", "stated", "reuse, random", "reuse, longs", "no reuse", "limit: reuse", "limit: no reuse")}
+        val = lambda k: [float(x) for x in tab[col[k]]]  # noqa: E731
+        alphas = list(tab[col["alpha"]])
+        seq = lambda k: ", ".join(f"{v:.3g}" for v in val(k))  # noqa: E731
+        notes["amax_table"] = tab
+        lines += ["**A_max: alpha^-1 (1 + alpha^-1/2) / 2 <= CR(A_max) <= alpha^-1 (1 + alpha^-1) / 2 + O(1/M).** "
+                  f"On the lower-bound family (N_l / N_u = alpha^-1/2) at alpha = {', '.join(alphas)} (stated lower "
+                  f"bounds {seq('stated')}; section 5 below, from [bench_online.md](bench_online.md), whose TELs "
+                  "`tests/test_online_policies.py` checks against a closed-form batch model): with reuse of freed "
+                  f"memory (the SPEC's reading) A_max / H-SF is {seq('reuse, random')} with a random order and "
+                  f"{seq('reuse, longs')} with the adversarial order (longest first), tending to "
+                  f"{seq('limit: reuse')}; without reuse it is {seq('no reuse')}, tending to "
+                  f"{seq('limit: no reuse')}: the stated value only at alpha = 1/4. bench_online.md also reports "
+                  "that the no-reuse reading exceeds the stated upper bound on an all-short instance. "
+                  "`tests/test_empirical_cr.py` records 1.395 (reuse, W, seed 0) and 2.558 (no reuse) on the "
+                  "theory module's A_max family at alpha = 1/4 (stated lower bound 6). Small instances (no "
+                  f"intervals): worst A_max / OPT {_fmt(small('amax'))} (cr-small), {_fmt(adv('amax'))} (adversarial; "
+                  f"{_fmt(adv('amax', True))} with arrival moves){_amax_small_bound(worst)}. Verdict: the upper bound "
+                  "**held** everywhere for the default reading; the stated lower bound is **not reached** by the "
+                  "stated family under the default reading and is reached only at alpha = 1/4 by the no-reuse "
+                  "reading, which in turn breaks the upper bound: no single reading matches both formulas.", ""]
     sf = CHECKS_DIR / "sf_blockers_opt.csv"
     sfo = pd.read_csv(sf) if sf.exists() else None
     fam_rows = pd.read_csv(RESULTS_DIR / "theory" / "sf_families.csv")
@@ -496,6 +506,10 @@ def write_report(path=RESULTS_DIR / "theory.md") -> Path:
     body = ["# Measurements", ""] + rayleigh_part(notes) + cr_small_part(notes) + adversarial_part(notes) \
         + amin_part(notes)
     claims = claims_part(notes)
+    if "amax_table" in notes:
+        body += ["## 5. A_max on its lower-bound family (from `results/bench_online.md`)", "",
+                 "Produced by `python -m experiments.bench_online`; A_max TEL / H-SF TEL per reading.", "",
+                 *_table(notes["amax_table"]), ""]
     head = ["# Competitive-ratio claims: theory and measurement (issue 5)", "",
             "Generated by `python -m experiments.theory_report report` from committed measurement outputs "
             f"on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; the commands that produced each "
