@@ -1,0 +1,30 @@
+"""The README's main command path, end to end in subprocesses: certify the built-in default
+set (`kvsched demo`) and run `kvsched reproduce --quick` on real (uncached) experiments."""
+
+import json
+
+from conftest import last_json, run_cli
+
+
+def test_demo_certifies_the_default_set():
+    out = run_cli("demo", "--time-limit", "20")
+    assert out.returncode == 0, out.stderr
+    rows = {line.split()[0]: line.split() for line in out.stdout.splitlines()[2:] if line.strip()}
+    # SPEC's worked instance: optimum 11 (= H-SF), proven
+    assert rows["spec-worked"][3:7] == ["11", "11", "11", "11.0"] and rows["spec-worked"][8] == "optimal"
+    # 3-partition with m = 3: OPT = 3 m (m + 1) / 2 = 18, proven
+    assert rows["partition-m3"][5] == "18" and rows["partition-m3"][8] == "optimal"
+    assert len(rows) == 6
+
+
+def test_reproduce_quick_runs_experiments(tmp_path):
+    out = run_cli("reproduce", "--quick", "--only", "cr-small", "--results", tmp_path,
+                  "--no-progress", "--no-plots", "--json")
+    assert out.returncode == 0, out.stderr
+    payload = last_json(out.stdout)
+    assert isinstance(payload, dict)
+    readme = (tmp_path / "README.md").read_text()
+    assert "cr-small" in readme
+    rows = (tmp_path / "cr-small" / "quick" / "results.csv").read_text().splitlines()
+    assert len(rows) > 5 and "incumbent" in rows[0]
+    assert json.loads((tmp_path / "cr-small" / "quick" / "run.json").read_text())
