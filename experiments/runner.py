@@ -154,6 +154,7 @@ def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
     ``executor`` defaults to running in this process. On Ctrl-C the finished results are
     already cached; the executor is closed and ``KeyboardInterrupt`` propagates."""
     t0 = time.perf_counter()
+    code = _git_commit()  # the code that computes, recorded before anything can change it
     executor = executor or SerialExecutor()
     store = ResultStore(cache_path(experiment, results_dir))
     tasks = plan(experiment, quick)
@@ -192,7 +193,7 @@ def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
                          [r["row"].get("message", "") for r in failed.values()], 0.0)
     summary.wall_time = time.perf_counter() - t0
     outdir = output_dir(experiment, quick, results_dir)
-    summary.files = write_outputs(experiment, rows, outdir, _meta(experiment, quick, summary, command), plots)
+    summary.files = write_outputs(experiment, rows, outdir, _meta(experiment, quick, summary, command, code), plots)
     return summary
 
 
@@ -225,14 +226,15 @@ def flatten(record: dict) -> dict:
     return row
 
 
-def _meta(experiment: Experiment, quick: bool, summary: RunSummary, command: Optional[str]) -> dict:
+def _meta(experiment: Experiment, quick: bool, summary: RunSummary, command: Optional[str],
+          git_commit: Optional[str]) -> dict:
     return {
         "experiment": experiment.name,
         "description": experiment.description,
         "mode": "quick" if quick else "full",
         "command": command or f"kvsched experiment {experiment.name}" + (" --quick" if quick else ""),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit,
         "versions": package_versions(),
         "limits": dict(experiment.quick_limits if quick and experiment.quick_limits is not None
                        else experiment.limits),
@@ -242,9 +244,15 @@ def _meta(experiment: Experiment, quick: bool, summary: RunSummary, command: Opt
 
 
 def _git_commit() -> Optional[str]:
+    """HEAD, with "+dirty" when tracked files have uncommitted changes."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                             timeout=10, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=10, env=env).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10, env=env).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    if not head:
+        return None
+    return head + ("+dirty" if dirty else "")
