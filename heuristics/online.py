@@ -151,14 +151,26 @@ class BeliefPolicy(Policy):
         for i in self.profile.pop_completed(t):
             if i in self.start:  # not a reserved entry of a finished request
                 self.overdue.add(i)
-        # (iii) admit
+        # (iii) admit; at round t + 1 W charges overdue requests s + g (no growth), V1 s + g + 1
+        admitted = self._admit(t, relief=len(self.overdue) if self.convention == "W" else 0,
+                               check_always=False)
+        # (iv) resolve overflow of the true next-round memory
+        cancelled = []
+        if self.base_sum + self.R * (t + 1) > self.M:
+            victims = self._resolve_overflow(t, set(admitted))
+            admitted = [i for i in admitted if i not in victims]
+            cancelled = [i for i in victims if victims[i]]
+        return self._decision(t, admitted, cancelled)
+
+    def _admit(self, t: int, relief: int, check_always: bool) -> list:
+        """Admit from the head of the queue while the future check on believed lengths
+        passes and (when overdue requests run, or ``check_always``) the next round's memory,
+        less ``relief``, fits; prefix rule. Returns the admitted ids."""
         admitted = []
         s, est, M, profile = self.s, self.est, self.M, self.profile
         while self.queue:
             i = self.queue[0][2]
-            # round t + 1 with overdue requests: W charges them s + g (no growth), V1 s + g + 1
-            if self.overdue and (self.base_sum + self.R * (t + 1) + s[i] + 1
-                                 - (len(self.overdue) if self.convention == "W" else 0)) > M:
+            if (check_always or self.overdue) and self.base_sum + self.R * (t + 1) + s[i] + 1 - relief > M:
                 break
             if not profile.fits(t, s[i], est[i]):
                 break
@@ -168,15 +180,13 @@ class BeliefPolicy(Policy):
             self.base_sum += s[i] - t
             self.R += 1
             admitted.append(i)
-        # (iv) resolve overflow of the true next-round memory
-        cancelled = []
-        if self.base_sum + self.R * (t + 1) > M:
-            victims = self._resolve_overflow(t, set(admitted))
-            admitted = [i for i in admitted if i not in victims]
-            cancelled = [i for i in victims if victims[i]]
-        # when to be called again absent finishes and arrivals: every round while requests wait
-        # (unless nothing is held or reserved: then only an arrival can change anything) or
-        # run overdue; otherwise at the next believed completion, where refinement starts
+        return admitted
+
+    def _decision(self, t: int, admitted: list, cancelled: list) -> Optional[Decision]:
+        """The round's decision. When to be called again absent finishes and arrivals: every
+        round while requests wait (unless nothing is held or reserved: then only an arrival can
+        change anything) or run overdue; otherwise at the next believed completion, where
+        refinement starts."""
         if self.queue:
             wake = t + 1 if self.R or len(self.profile) else None
         else:

@@ -62,27 +62,10 @@ class ResolveFirstAmin(BeliefPolicy):
         if held:  # cancelled this round: not readmitted before the next round
             self.queue = [e for e in self.queue if e[2] not in held]
             heapq.heapify(self.queue)
-        admitted = []
-        s, est, M, profile = self.s, self.est, self.M, self.profile
-        while self.queue:
-            i = self.queue[0][2]
-            if self.base_sum + self.R * (t + 1) + s[i] + 1 > M or not profile.fits(t, s[i], est[i]):
-                break
-            heapq.heappop(self.queue)
-            profile.add(i, t + est[i], s[i] - t)
-            self.start[i] = t
-            self.base_sum += s[i] - t
-            self.R += 1
-            admitted.append(i)
+        admitted = self._admit(t, relief=0, check_always=True)  # exact next-round memory
         for i in held:
             self._push(i)
-        if self.queue:
-            wake = t + 1 if self.R or len(self.profile) else None
-        else:
-            wake = t + 1 if self.overdue else self.profile.next_completion()
-        if not admitted and not cancelled:
-            return Decision(wake=wake) if wake is not None else None
-        return Decision(admit=admitted, cancel=cancelled, wake=wake)
+        return self._decision(t, admitted, cancelled)
 
 
 def run_amin(inst: Instance, seed: int = 0, tie_break="random", convention: str = "W",
