@@ -21,7 +21,7 @@ import heuristics
 import models
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, finish, gap, is_proven_optimal
+from kvsched.result import SKIPPED, Result, finish, gap, is_proven_optimal
 from kvsched.schedule import Schedule
 
 BRUTE_MAX_N = 7
@@ -117,7 +117,7 @@ def certify(
     plan.append(("milp", {"time_limit": milp_time_limit or time_limit, "threads": threads, "seed": seed}))
     for name, params in plan:
         if not run_all and is_proven_optimal(best_incumbent().objective, best_bound().bound):
-            records.append(Result(solver=name, status="feasible", message="skipped: already proven optimal"))
+            records.append(Result(solver=name, status=SKIPPED, message="skipped: already proven optimal"))
             continue
         params = dict(params)
         params["ub_schedule"] = best_incumbent().schedule

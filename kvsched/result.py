@@ -17,6 +17,8 @@ from .schedule import Schedule
 from .validator import ValidationReport, validate
 
 STATUSES = ("optimal", "feasible", "infeasible", "time-limit", "error")
+#: only in certify's per-solver records: a solver not run because optimality was already proven
+SKIPPED = "skipped"
 
 
 class InvalidScheduleError(RuntimeError):
