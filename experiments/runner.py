@@ -244,13 +244,14 @@ def _meta(experiment: Experiment, quick: bool, summary: RunSummary, command: Opt
 
 
 def _git_commit() -> Optional[str]:
-    """HEAD, with "+dirty" when tracked files have uncommitted changes."""
+    """HEAD, with "+dirty" when tracked files outside ``results/`` have uncommitted changes."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
                               timeout=10, env=env).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=10, env=env).stdout.strip()
+        # results/ is what runs write; only changes to the code make a run "dirty"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, env=env).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     if not head:
