@@ -19,9 +19,9 @@ unless ``reuse_freed=False``):
      (default): ``o~_i = g_i``; the future check charges it its current memory ``s_i + g_i``
      at the next round ``t + 1`` and nothing after. ``"V1"``: ``o~_i = g_i + 1``, believed to
      complete next round, charged as growing: ``s_i + g_i + 1`` at round ``t + 1``.
-(iii) admit: waiting requests in priority order while the engine's future check (the
-     formula of :class:`heuristics.engine.FutureProfile`, shared with the offline engine) passes at every believed completion
-     round of the non-overdue requests, the prefix rule. With overdue requests present, round
+(iii) admit: waiting requests in priority order while the future check of
+     :class:`heuristics.engine.FutureProfile` (shared with the offline engine) passes at
+     every believed completion round of the non-overdue requests, the prefix rule. With overdue requests present, round
      ``t + 1`` is checked too: non-overdue and newly admitted requests at their true memory
      there (a candidate ``s + 1``), overdue ones as (ii) says. (Charging a candidate ``s`` at
      round ``t`` instead, the talk's time convention, lets A_min over-admit when ``s`` is
