@@ -92,3 +92,16 @@ def test_window_cut_never_removes_the_optimum(seed):
     uncut = models.solve("cpsat", inst, time_limit=LIMIT, threads=1, window_cut=False)
     assert cut.status == uncut.status == "optimal"
     assert cut.objective == uncut.objective
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_milp_and_cpsat_agree_beyond_brute(seed):
+    """n = 10-12 (beyond the oracle): both models prove the same optimum. Minutes; by hand
+    with ``python3 -m pytest -m slow``."""
+    inst = FAMILIES["random"](n=10 + seed % 3, seed=seed)
+    cpsat = models.solve("cpsat", inst, time_limit=300, threads=2)
+    milp = models.solve("milp", inst, time_limit=300, threads=2)
+    assert cpsat.status == milp.status == "optimal"
+    assert cpsat.objective == milp.objective
+    assert heuristics.run("mcsf", inst).objective >= cpsat.objective
