@@ -322,7 +322,8 @@ EXPERIMENT = Experiment(
         "LLaMA-2 tokens, else a long-prompt generator) and their 1:1 mixture; `workload_source` in "
         "results.csv says which was used. FCFS, SF (mcsf), largest batch, Sorted-F with each selector. "
         f"Token tier: M = {M_TOKENS:,} tokens, closed-form sorted-volume bound. LP tier (unit > 1: lengths "
-        "in units of 16 or 64 tokens, M in the same units): LP relaxation of the time-indexed model "
+        f"in units of {' or '.join(str(u) for u in sorted({u for _, u, _ in LP_TIER}))} tokens, M in the "
+        "same units): LP relaxation of the time-indexed model "
         "(column `bound`). Families: sf-lower-bound (seed talk) and sf-blockers (sqrt(M) growth), LP bound."),
     task=task,
     generate=generate,

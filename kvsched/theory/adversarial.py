@@ -68,6 +68,13 @@ class SearchSettings:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
 
 
+def reproduce_command(label: str, seed: int, settings: SearchSettings) -> str:
+    """The ``kvsched adversarial search`` call that reruns a search with these settings."""
+    cmd = (f"kvsched adversarial search {label} --seed {seed} --iterations {settings.iterations} "
+           f"--n-max {settings.n_range[1]} --M-max {settings.M_range[1]} --keep {settings.keep}")
+    return cmd + (" --arrivals" if settings.arrivals else "")
+
+
 def _instance(M: int, s, o, a) -> Instance:
     return Instance(int(M), tuple(int(x) for x in s), tuple(int(x) for x in o), tuple(int(x) for x in a))
 
@@ -175,8 +182,7 @@ def save(found: list, label: str, seed: int, settings: SearchSettings, out_dir) 
                 "seed": seed, "rank": rank, "ratio": f.ratio, "alg": f.alg, "opt": f.opt,
                 "opt_proven": True, "n": f.instance.n, "M": f.instance.M, "iteration": f.iteration,
                 "instance_hash": f.instance.digest, "search": settings.to_dict(),
-                "reproduce": f"kvsched adversarial search {label} --seed {seed} "
-                             f"--iterations {settings.iterations}",
+                "reproduce": reproduce_command(label, seed, settings),
                 "verify": f"kvsched certify {stem}.json"}
         (out / f"{stem}.meta.json").write_text(json.dumps(meta, indent=1) + "\n")
         paths.append(out / f"{stem}.json")
