@@ -24,9 +24,11 @@ def instance_from_dict(data) -> Instance:
 def read_instance(path) -> Instance:
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InstanceError(f"cannot read instance file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InstanceError(f"{path}: not a UTF-8 JSON file") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -44,11 +46,19 @@ def write_instance(instance: Instance, path) -> None:
 def schedule_from_dict(data, instance: Instance) -> Schedule:
     if not isinstance(data, dict) or ("starts" not in data and "runs" not in data):
         raise ScheduleError("schedule file must hold a JSON object with field 'starts' or 'runs'")
-    if "runs" in data and data["runs"] is not None:
+    if data.get("runs") is not None:
         runs = data["runs"]
         if not isinstance(runs, list) or len(runs) != instance.n:
             raise ScheduleError(f"field 'runs': expected a list of {instance.n} run lists")
+        for i, rs in enumerate(runs):
+            if not isinstance(rs, list):
+                raise ScheduleError(f"request {i}: field 'runs' must be a list of [start, last round] runs")
+            for k, r in enumerate(rs):
+                if not isinstance(r, list) or len(r) != 2:
+                    raise ScheduleError(f"request {i}: run {k} must be [start, last round], got {r!r}")
         return Schedule(tuple(tuple(tuple(r) for r in rs) for rs in runs))
+    if data.get("starts") is None:
+        raise ScheduleError("schedule file must hold a JSON object with field 'starts' or 'runs'")
     starts = data["starts"]
     if not isinstance(starts, list):
         raise ScheduleError("field 'starts' must be a list")
@@ -57,9 +67,11 @@ def schedule_from_dict(data, instance: Instance) -> Schedule:
 
 def read_schedule(path, instance: Instance) -> Schedule:
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ScheduleError(f"cannot read schedule file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ScheduleError(f"{path}: not a UTF-8 JSON file") from None
     except json.JSONDecodeError as exc:
         raise ScheduleError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     return schedule_from_dict(data, instance)

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
+
 from .instance import Instance
 
 
@@ -21,18 +23,17 @@ class ScheduleError(ValueError):
     """A malformed schedule (wrong shape or types); feasibility is the validator's job."""
 
 
-def _int(v, what: str) -> int:
-    if type(v) is int:
-        return v
-    if isinstance(v, bool) or not isinstance(v, int):
-        try:
-            import numpy as np
+#: rounds are int64 in the validator; anything beyond this is rejected, not wrapped
+MAX_ROUND = 2**53
 
-            if isinstance(v, np.integer):
-                return int(v)
-        except ImportError:  # pragma: no cover
-            pass
-        raise ScheduleError(f"{what} must be an integer, got {v!r}")
+
+def _int(v, what: str) -> int:
+    if type(v) is not int:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise ScheduleError(f"{what} must be an integer, got {v!r}")
+        v = int(v)
+    if not -MAX_ROUND <= v <= MAX_ROUND:
+        raise ScheduleError(f"{what} = {v} is out of range (|round| <= 2^53)")
     return v
 
 

@@ -90,20 +90,22 @@ def validate(instance: Instance, schedule: Schedule) -> ValidationReport:
     req = np.asarray(run_req, dtype=np.int64)
     p = np.asarray(run_p, dtype=np.int64)
     c = np.asarray(run_c, dtype=np.int64)
-    s = np.asarray(instance.prompts, dtype=np.int64)[req]
-    horizon = int(c.max()) + 2
-    # memory(t) = sum over runs holding t of (s - p) + t * (number of runs holding t);
-    # a run holds rounds p+1..c. Two difference arrays rebuild both sums for every round.
     held = p < c
-    count = np.zeros(horizon + 1, dtype=np.int64)
-    offset = np.zeros(horizon + 1, dtype=np.int64)
-    np.add.at(count, p[held] + 1, 1)
-    np.add.at(count, c[held] + 1, -1)
-    np.add.at(offset, p[held] + 1, (s - p)[held])
-    np.add.at(offset, c[held] + 1, -(s - p)[held])
-    rounds = np.arange(horizon + 1, dtype=np.int64)
-    memory = np.cumsum(offset) + rounds * np.cumsum(count)
-    peak = int(memory.max())
+    ph, ch = p[held], c[held]
+    base = np.asarray(instance.prompts, dtype=np.int64)[req[held]] - ph  # memory = base + t
+    # The set of runs holding memory changes only between rounds q and q + 1 for q in
+    # Q = {p} | {c}. On a segment (q_prev, q] memory is A + B t with B runs holding, so it
+    # grows: its maximum is at q, and its first round above M solves A + B t > M. Working on
+    # Q keeps the cost independent of how far apart the rounds are.
+    Q = np.unique(np.concatenate([ph, ch]))
+    order_p, order_c = np.argsort(ph, kind="stable"), np.argsort(ch, kind="stable")
+    kp = np.searchsorted(ph[order_p], Q, side="left")  # runs with p < q
+    kc = np.searchsorted(ch[order_c], Q, side="left")  # runs with c < q
+    B = kp - kc
+    A = (np.concatenate([[0], np.cumsum(base[order_p])])[kp]
+         - np.concatenate([[0], np.cumsum(base[order_c])])[kc])
+    memory = A + B * Q
+    peak = int(max(0, memory.max())) if memory.size else 0
 
     completions = np.array(schedule.completions, dtype=np.int64)
     tct = int(completions.sum())
@@ -111,9 +113,11 @@ def validate(instance: Instance, schedule: Schedule) -> ValidationReport:
     over = np.nonzero(memory > instance.M)[0]
     violation = None
     if over.size:
-        t = int(over[0])
-        holders = tuple(sorted({int(r) for r in req[(p < t) & (t <= c)]}))
-        violation = Violation(t, int(memory[t]), instance.M, holders)
+        k = int(over[0])
+        first = int(Q[k - 1]) + 1 if k else int(Q[0])
+        t_star = max(first, (instance.M - int(A[k])) // int(B[k]) + 1)
+        holders = tuple(sorted({int(r) for r in req[(p < t_star) & (t_star <= c)]}))
+        violation = Violation(t_star, int(A[k] + B[k] * t_star), instance.M, holders)
     return ValidationReport(
         feasible=violation is None,
         tct=tct,

@@ -75,3 +75,48 @@ def test_vectorised_profile_matches_definition():
             r2 = validate(small, sched)
             assert not r2.feasible
             assert r2.violation.round == int(np.argmax(prof > small.M))
+
+
+def test_first_violation_and_memory_match_dense_profile_with_cancellations():
+    rng = np.random.default_rng(11)
+    checked = 0
+    for _ in range(300):
+        n = int(rng.integers(1, 6))
+        s, o = rng.integers(1, 5, n), rng.integers(1, 6, n)
+        runs = []
+        for i in range(n):
+            p0 = int(rng.integers(0, 6))
+            if rng.random() < 0.4:  # one cancelled run first
+                cut = p0 + int(rng.integers(1, o[i])) if o[i] > 1 else p0 + 1
+                if cut < p0 + o[i]:
+                    p1 = cut + int(rng.integers(0, 3))
+                    runs.append(((p0, cut), (p1, p1 + int(o[i]))))
+                    continue
+            runs.append(((p0, p0 + int(o[i])),))
+        sched = Schedule(tuple(runs))
+        M = int((s + o).max()) + int(rng.integers(0, 8))
+        inst = Instance(M, tuple(s), tuple(o))
+        prof = memory_profile(inst, sched)
+        rep = validate(inst, sched)
+        assert rep.peak_memory == prof.max()
+        if (prof > M).any():
+            t = int(np.argmax(prof > M))
+            assert (rep.violation.round, rep.violation.memory) == (t, int(prof[t]))
+            checked += 1
+        else:
+            assert rep.feasible
+    assert checked > 50
+
+
+def test_far_rounds_cost_nothing():
+    inst = Instance(6, (2, 2, 2, 2), (1, 1, 2, 3))
+    rep = validate(inst, Schedule.from_starts(inst, [0, 0, 1, 10**12]))
+    assert rep.feasible and rep.tct == 1 + 1 + 3 + 10**12 + 3 and rep.peak_memory == 6
+
+
+def test_out_of_range_rounds_rejected():
+    from kvsched import ScheduleError
+
+    inst = Instance(6, (2,), (1,))
+    with pytest.raises(ScheduleError, match=r"request 0: field 'starts' = 1000000000000000000000000000000 is out of range"):
+        Schedule.from_starts(inst, [10**30])
