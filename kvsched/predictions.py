@@ -93,9 +93,15 @@ def trace_columns(load, lower: str, upper: Optional[str] = None) -> Instance:
 
 
 def fill_exact(instance: Instance) -> Instance:
-    """The instance's own intervals, exact (``o_i``) on a side where a request gives none."""
-    lo = [o if x is None else x for x, o in zip(instance.lowers, instance.outputs)]
-    up = [o if x is None else x for x, o in zip(instance.uppers, instance.outputs)]
+    """The instance's own intervals; a request with no interval at all gets the exact one
+    ``[o_i, o_i]``. A request giving one side only gets the model's bound on the other
+    (``l = 1``, ``u = M - s_i``), so its true length never leaks into the prediction."""
+    lo, up = [], []
+    for x, y, o, s in zip(instance.lowers, instance.uppers, instance.outputs, instance.prompts):
+        if x is None and y is None:
+            lo.append(o), up.append(o)
+        else:
+            lo.append(1 if x is None else x), up.append(instance.M - s if y is None else y)
     return instance.with_intervals(lo, up)
 
 

@@ -45,9 +45,11 @@ def test_from_columns_and_parse():
     assert got.lowers[:3] == (1, 6, 9) and got.uppers[:3] == (3, 8, 12)
     pts = P.from_columns(INST, [1.4, 6.6, 10, 20, 100, 101, 1200])
     assert pts.lowers == pts.uppers and pts.uppers[:2] == (1, 7)
-    half = Instance(50, (1, 1), (5, 6), lowers=(2, None), uppers=(None, 9))
+    # one side given: the other is the model's bound (l = 1, u = M - s), never o_i;
+    # no side given: exact
+    half = Instance(50, (1, 1, 1), (5, 6, 7), lowers=(2, None, None), uppers=(None, 9, None))
     filled = P.parse("instance", half)
-    assert filled.lowers == (2, 6) and filled.uppers == (5, 9)
+    assert filled.lowers == (2, 1, 7) and filled.uppers == (49, 9, 7)
     assert P.parse("overlap:0.1", INST) == P.overlapping(INST, 0.1)
     assert P.parse("rough", INST) == P.common_interval(INST)
     for bad in ("overlap", "noise:x", "nope", "exact:3"):
