@@ -29,6 +29,8 @@ from ._common import emit_json, json_option, load_instance
 def simulate_cmd(policy, instance_path, pred, seed, convention, margin, no_reuse, as_json):
     """Simulate an online POLICY (hsf, amax, amin, mcsf, fcfs) on INSTANCE.json. hsf always uses
     the true lengths (hindsight benchmark); mcsf / fcfs use the upper end u_i as point prediction."""
+    if margin != margin:  # NaN passes FloatRange's comparisons
+        raise click.BadParameter("must be a number >= 0, got nan", param_hint="'--margin'")
     inst = load_instance(instance_path)
     try:
         inst = predictions.parse(pred, inst, seed=seed)
