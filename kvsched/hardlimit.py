@@ -18,7 +18,7 @@ def _child(conn, module: str, func: str, args, kwargs):
         fn = getattr(importlib.import_module(module), func)
         conn.send(("ok", fn(*args, **kwargs)))
     except BaseException as exc:  # report every failure to the parent, never hang it
-        conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
+        conn.send(("error", (type(exc).__name__, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")))
     finally:
         conn.close()
 
@@ -30,8 +30,10 @@ class HardLimitExceeded(TimeoutError):
 def call_with_hard_limit(module: str, func: str, args=(), kwargs=None, limit: float = 60.0):
     """Run ``module.func(*args, **kwargs)`` in a child process; kill it after ``limit`` s.
 
-    Returns the function's value; raises :class:`HardLimitExceeded` when killed and
-    ``RuntimeError`` carrying the child's traceback when it failed.
+    Returns the function's value; raises :class:`HardLimitExceeded` when killed,
+    :class:`kvsched.result.InvalidScheduleError` when the child's validator rejected a
+    schedule (never turned into a quiet error record), and ``RuntimeError`` carrying the
+    child's traceback for any other failure.
     """
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
@@ -50,5 +52,10 @@ def call_with_hard_limit(module: str, func: str, args=(), kwargs=None, limit: fl
         proc.join(5)
         parent.close()
     if kind == "error":
-        raise RuntimeError(payload)
+        name, text = payload
+        if name == "InvalidScheduleError":  # the validator rejected a solver's schedule: a bug
+            from .result import InvalidScheduleError
+
+            raise InvalidScheduleError(text)
+        raise RuntimeError(text)
     return payload

@@ -98,6 +98,12 @@ def finish(result: Result, instance: Instance) -> Result:
         result.objective = result.report.tel
     if result.status in ("infeasible", "error"):
         return result
+    if result.objective is not None and result.bound is not None and math.ceil(result.bound - 1e-6) > result.objective:
+        # a proven bound above a validated schedule's value is impossible: the bound is wrong
+        result.status = "error"
+        result.message = (f"bound {result.bound} exceeds the validated objective {result.objective}; "
+                          + result.message).strip("; ")
+        return result
     if is_proven_optimal(result.objective, result.bound):
         result.status = "optimal"
     elif result.status == "optimal":  # the solver said so, our check did not confirm it

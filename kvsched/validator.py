@@ -7,7 +7,8 @@ result any of them returns is passed through :func:`validate` before it is repor
 Memory of a run ``(p, c)`` of request ``i`` in round ``t`` is ``s_i + (t - p)`` for
 ``p < t <= c`` and nothing otherwise. Feasible means: every run starts at or after the
 arrival, runs of a request do not overlap, every cancelled run stops before completing,
-the last run has ``c = p + o_i``, and the memory of every round is at most ``M``.
+every cancelled run holds at least one round, the last run has
+``c = p + o_i``, and the memory of every round is at most ``M``.
 """
 
 from __future__ import annotations
@@ -77,10 +78,10 @@ def validate(instance: Instance, schedule: Schedule) -> ValidationReport:
                 errors.append(f"request {i}: run {k} starts at round {p} before run {k - 1} ends at {prev_end}")
             if last and c != p + o_i:
                 errors.append(f"request {i}: last run ({p}, {c}) must end at p + o = {p + o_i}")
-            if not last and not (p <= c < p + o_i):
-                errors.append(f"request {i}: cancelled run {k} ({p}, {c}) must satisfy p <= c < p + o = {p + o_i}")
+            if not last and not (p < c < p + o_i):
+                errors.append(f"request {i}: cancelled run {k} ({p}, {c}) must satisfy p < c < p + o = {p + o_i}")
             if not last:
-                wasted += max(0, c - p)
+                wasted += c - p
             prev_end = c
             run_req.append(i), run_p.append(p), run_c.append(c)
     cancelled = schedule.cancelled_runs

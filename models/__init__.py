@@ -12,7 +12,7 @@ import importlib
 import time
 
 from kvsched.hardlimit import HardLimitExceeded, call_with_hard_limit
-from kvsched.result import Result, finish
+from kvsched.result import InvalidScheduleError, Result, finish
 
 #: solver name -> (module, function)
 SOLVERS = {
@@ -46,6 +46,8 @@ def solve(name: str, instance, hard_limit: bool = False, **params) -> Result:
     t0 = time.perf_counter()
     try:
         res = call_with_hard_limit("models", "solve", args=(name, instance), kwargs=params, limit=limit)
+    except InvalidScheduleError:
+        raise  # a solver returned a schedule the validator rejects: a bug, never a quiet record
     except HardLimitExceeded as exc:
         return Result(solver=name, status="time-limit", wall_time=time.perf_counter() - t0,
                       params=dict(params), message=str(exc))

@@ -1,10 +1,9 @@
 """certify: best validated incumbent, best proven bound, "optimal" only when they meet."""
 
 import json
-import math
 
 from conftest import last_json, run_cli
-from kvsched import Instance, validate
+from kvsched import Instance, Schedule, validate
 from kvsched.certify import certify
 from kvsched.generators import FAMILIES
 
@@ -24,7 +23,6 @@ def test_unproven_instance_is_not_called_optimal():
     inst = FAMILIES["random"](n=18, seed=1)
     cert = certify(inst, time_limit=1.0, threads=1, hard_limit=False)
     assert cert.bound <= cert.objective
-    assert cert.optimal == (cert.objective == math.ceil(cert.bound - 1e-6))
     assert not cert.optimal and cert.status == "feasible" and cert.gap > 0
     assert validate(inst, cert.schedule).tel == cert.objective
     assert cert.objective <= min(r.objective for r in cert.records if r.objective is not None)
@@ -42,3 +40,28 @@ def test_certify_cli_writes_certificate(tmp_path, write_json):
     # the exact models prove 13 optimal
     assert cert["objective"] == 13 and cert["status"] == "optimal"
     assert Instance.from_requests(cert["instance"]["M"], cert["instance"]["requests"]).digest == cert["instance_hash"]
+
+
+def test_bound_above_a_validated_incumbent_is_an_error(worked):
+    from kvsched.result import Result, finish
+
+    sched = Schedule.from_starts(worked, [0, 0, 1, 3])  # TEL 11
+    ok = finish(Result(solver="x", status="optimal", bound=10.0, schedule=sched), worked)
+    assert ok.status == "feasible" and ok.objective == 11 and ok.gap == 1 / 11  # the label is not trusted
+    up = finish(Result(solver="x", status="feasible", bound=10.2, schedule=sched), worked)
+    assert up.status == "optimal" and up.gap == 0  # ceil(10.2) = 11
+    tight = finish(Result(solver="x", status="feasible", bound=10.9999999, schedule=sched), worked)
+    assert tight.status == "optimal"
+    bad = finish(Result(solver="x", status="optimal", bound=11.5, schedule=sched), worked)
+    assert bad.status == "error" and "bound 11.5 exceeds the validated objective 11" in bad.message
+
+
+def test_invalid_schedule_from_a_hard_limited_child_is_raised():
+    import pytest
+
+    from kvsched.hardlimit import call_with_hard_limit
+    from kvsched.result import InvalidScheduleError
+
+    inst = Instance(10, (7, 1), (3, 4))
+    with pytest.raises(InvalidScheduleError, match="round 2 holds 11"):
+        call_with_hard_limit("kvsched.result", "checked", args=(inst, Schedule.from_starts(inst, [0, 1])), limit=60)
