@@ -54,8 +54,14 @@ def test_validate_command(write_json):
     cancelled = run_cli("validate", inst, write_json({"runs": [[[0, 1], [2, 5]], [[5, 9]]]}, "s3.json"), "--json")
     assert cancelled.returncode == 0 and last_json(cancelled.stdout)["cancelled_runs"] == 1
     short = run_cli("validate", inst, write_json({"starts": [0]}, "s4.json"))
-    assert short.returncode != 0 and "field 'starts': 1 values for 2 requests" in short.stderr
+    assert short.returncode == 2 and "field 'starts': 1 values for 2 requests" in short.stderr
     assert "Traceback" not in short.stderr
+    for bad, message in [({"runs": [[0, 1], [0, 1]]}, "request 0: run 0 must be [start, last round], got 0"),
+                         ({"runs": None}, "field 'starts' or 'runs'"),
+                         ({"starts": [0, "1"]}, "request 1: field 'starts' must be an integer, got '1'")]:
+        out = run_cli("validate", inst, write_json(bad, "bad.json"))
+        assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
+    assert CONTRACT <= set(last_json(good.stdout))
 
 
 def test_missing_file_is_one_line():

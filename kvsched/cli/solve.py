@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
 
-from kvsched.io import read_schedule
-from kvsched.schedule import ScheduleError
+from kvsched.io import read_instance, read_schedule
 from kvsched.validator import validate
 
-from ._common import emit_json, json_option, load_instance
+from ._common import INPUT_ERRORS, emit_json, json_option, load_instance
 
 
 def _line(res) -> str:
@@ -87,12 +87,15 @@ def certify_cmd(instance_path, time_limit, threads, seed, all_solvers, out, plot
 @click.argument("schedule_path", metavar="SCHEDULE.json", type=click.Path(dir_okay=False))
 @json_option
 def validate_cmd(instance_path, schedule_path, as_json):
-    """Check SCHEDULE.json against INSTANCE.json with the true lengths (exit 1 if infeasible)."""
-    inst = load_instance(instance_path)
+    """Check SCHEDULE.json against INSTANCE.json with the true lengths. Exit 0 if feasible,
+    1 if infeasible, 2 on bad input."""
+    t0 = time.perf_counter()
     try:
+        inst = read_instance(instance_path)
         sched = read_schedule(schedule_path, inst)
-    except ScheduleError as exc:
-        raise click.ClickException(str(exc)) from None
+    except INPUT_ERRORS as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
     rep = validate(inst, sched)
     if rep.feasible:
         click.echo(f"feasible: TEL {rep.tel}  TCT {rep.tct}  avg latency {rep.avg_latency:.3f}  "
@@ -102,7 +105,10 @@ def validate_cmd(instance_path, schedule_path, as_json):
         click.echo(f"infeasible: {rep.message}")
     if as_json:
         emit_json({
-            "feasible": rep.feasible, "objective": rep.tel if rep.feasible else None, "tct": rep.tct, "tel": rep.tel,
+            "feasible": rep.feasible, "objective": rep.tel if rep.feasible else None,
+            "bound": None, "status": "feasible" if rep.feasible else "infeasible", "gap": None,
+            "starts": sched.starts, "runs": sched.runs_list(), "wall_time": round(time.perf_counter() - t0, 6),
+            "tct": rep.tct, "tel": rep.tel,
             "avg_latency": rep.avg_latency, "makespan": rep.makespan, "peak_memory": rep.peak_memory,
             "cancelled_runs": rep.cancelled_runs, "wasted_tokens": rep.wasted_tokens,
             "message": rep.message,
