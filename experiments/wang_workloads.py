@@ -277,7 +277,11 @@ PAPER = {
         "time on all three. The material available here gives no numbers for these runs, so the "
         "comparison is qualitative. The talk also claims SF is Omega(sqrt(M))-competitive on its "
         "counterexample family (ratio >= (2/13) sqrt(M)); SPEC section 3 computes only 1.10 / 1.21 / "
-        "1.27 at M = 100 / 400 / 1600 for that family."
+        "1.27 at M = 100 / 400 / 1600 for that family. Those are SF against the slide's own comparison "
+        "schedule (all type-2 requests first; `tests/test_sorted_f.py::test_seed_sf_family_ratio_is_small` "
+        "reproduces the reference values), "
+        "not against OPT: Sorted-F and the witness schedules of `results/theory/families.md` are better "
+        "than that schedule, so SF / Sorted-F and SF / witness come out higher, still far below the claim."
     ),
 }
 
