@@ -258,3 +258,18 @@ def test_cli_bounds_json():
     payload = json.loads(out.output.strip().splitlines()[-1])
     assert payload["amax"] == [{"alpha": 0.25, "lower": 6.0, "upper": 10.0}]
     assert payload["sf"] == [{"M": 169, "lower": pytest.approx(2.0)}]
+
+
+def test_both_methods_agree_for_every_small_u():
+    """Every u up to 40 (the spread above samples the rest up to 200; all of 1..200 is the
+    slow test below)."""
+    for u in range(1, 41):
+        r = ry.rayleigh(u)
+        assert r.eig_positive and abs(r.cr_eig - r.cr_orthant) <= 1e-6, u
+
+
+@pytest.mark.slow
+def test_both_methods_agree_for_every_u_up_to_200():
+    for u in range(1, 201):
+        r = ry.rayleigh(u)
+        assert r.eig_positive and abs(r.cr_eig - r.cr_orthant) <= 1e-6, u
