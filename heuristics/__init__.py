@@ -4,7 +4,7 @@ heuristic, validates its schedule and returns a :class:`kvsched.result.Result`."
 from __future__ import annotations
 
 import time
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 from kvsched.instance import Instance
 from kvsched.result import Result, finish
@@ -26,14 +26,16 @@ def register(name: str, fn: Callable) -> None:
     HEURISTICS[name] = fn
 
 
-def run(name: str, instance: Instance, **params) -> Result:
-    """Run heuristic ``name``; the schedule is validated before the result is returned."""
+def run(name: str, instance: Instance, bound: Optional[float] = None, **params) -> Result:
+    """Run heuristic ``name`` with ``params``; the schedule is validated (once) before the
+    result is returned. ``bound``: a proven lower bound to report beside it (gap, status)."""
     if name not in HEURISTICS:
         raise KeyError(f"unknown heuristic {name!r}; known: {sorted(HEURISTICS)}")
     t0 = time.perf_counter()
     schedule = HEURISTICS[name](instance, **params)
     wall = time.perf_counter() - t0
-    res = Result(solver=name, status="feasible", schedule=schedule, wall_time=wall, params=dict(params))
+    res = Result(solver=name, status="feasible", schedule=schedule, wall_time=wall, params=dict(params),
+                 bound=bound)
     return finish(res, instance)
 
 

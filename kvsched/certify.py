@@ -21,7 +21,7 @@ import heuristics
 import models
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import SKIPPED, Result, finish, gap, is_proven_optimal
+from kvsched.result import SKIPPED, Result, gap, is_proven_optimal
 from kvsched.schedule import Schedule
 
 BRUTE_MAX_N = 7
@@ -95,9 +95,8 @@ def certify(
     closed = Result(solver="closed-form", status="feasible", bound=float(lower_bound(instance)))
     records.append(closed)
     for name in heuristics.HEURISTICS:
-        res = heuristics.run(name, instance)
-        res.bound = closed.bound
-        records.append(finish(res, instance))
+        res = heuristics.run(name, instance, bound=closed.bound)
+        records.append(res)
         say(f"{name}: {res.objective}")
 
     def best_incumbent() -> Result:

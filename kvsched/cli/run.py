@@ -6,7 +6,6 @@ import click
 
 import heuristics
 from kvsched.bounds import lower_bound
-from kvsched.result import finish
 
 from ._common import emit_json, json_option, load_instance
 from .sorted_f import selector_options, selector_params
@@ -29,11 +28,9 @@ def run_cmd(heuristic, instance_path, backfill, selector, epsilon, pool, plot_pa
         raise click.UsageError("--selector / --epsilon / --pool apply to sorted-f only")
     params.update(sf)
     try:
-        res = heuristics.run(heuristic, inst, **params)
+        res = heuristics.run(heuristic, inst, bound=lower_bound(inst), **params)
     except ValueError as exc:  # e.g. the exact DP's memory cap: one line, no traceback
         raise click.ClickException(str(exc)) from None
-    res.bound = lower_bound(inst)
-    finish(res, inst)
     rep = res.report
     click.echo(f"{heuristic}: TEL {rep.tel}  avg latency {rep.avg_latency:.3f}  makespan {rep.makespan}  "
                f"peak memory {rep.peak_memory}/{inst.M}  bound {res.bound}  gap {res.gap:.4f}  "
