@@ -10,11 +10,11 @@ from __future__ import annotations
 import importlib
 
 REGISTRY = {
-    "demo-baselines": "experiments.demo_baselines",
-    "jaillet-synthetic": "experiments.jaillet_synthetic",
-    "wang-workloads": "experiments.wang_workloads",
-    "chen-predictions": "experiments.chen_predictions",
-    "cr-small": "experiments.cr_small",
+    "demo-baselines": "kvsched.experiments.demo_baselines",
+    "jaillet-synthetic": "kvsched.experiments.jaillet_synthetic",
+    "wang-workloads": "kvsched.experiments.wang_workloads",
+    "chen-predictions": "kvsched.experiments.chen_predictions",
+    "cr-small": "kvsched.experiments.cr_small",
 }
 
 

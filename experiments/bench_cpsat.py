@@ -1,7 +1,7 @@
 """CP-SAT model variants on the ``random`` family: which memory formulation and which
 redundant layers prove optimality fastest (2 workers, one instance at a time).
 
-    python -m experiments.bench_cpsat --sizes 8 12 16 20 --seeds 2 --time-limit 30
+    python3 -m kvsched.experiments.bench_cpsat --sizes 8 12 16 20 --seeds 2 --time-limit 30
 
 Variants are ``formulation[+ti][+core][+prove]``: ``unit`` / ``staircase`` cumulative, ``ti``
 the time-indexed Boolean layer, ``core`` the core families as cumulatives, ``prove`` the
@@ -16,8 +16,8 @@ import argparse
 import statistics
 
 from kvsched.generators import random_family
-from kvsched.paths import RESULTS_DIR
-from models.cpsat import solve_cpsat
+from kvsched import paths
+from kvsched.models.cpsat import solve_cpsat
 
 DEFAULT_VARIANTS = ("unit+ti", "staircase+ti", "unit", "staircase")
 
@@ -35,7 +35,7 @@ def main(argv=None):
     ap.add_argument("--time-limit", type=float, default=30.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--variants", nargs="+", default=list(DEFAULT_VARIANTS))
-    ap.add_argument("--out", default=str(RESULTS_DIR / "bench_cpsat.md"))
+    ap.add_argument("--out", default=str(paths.results_dir() / "bench_cpsat.md"))
     args = ap.parse_args(argv)
 
     rows = []

@@ -18,10 +18,11 @@ import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-import heuristics
-from kvsched.certify import certify
+from kvsched import heuristics
+from kvsched.models.certify import certify
 from kvsched.generators import FAMILIES
-from kvsched.paths import RESULTS_DIR, shared_trace
+from kvsched import paths
+from kvsched.paths import shared_trace
 
 SOLVERS = ("brute", "cpsat", "milp")
 
@@ -96,7 +97,7 @@ def main(argv=None):
     ap.add_argument("--jaillet-seeds", type=int, default=10)
     ap.add_argument("--jaillet-time-limit", type=float, default=600.0)
     ap.add_argument("--jobs", type=int, default=1, help="instances in parallel (threads are split)")
-    ap.add_argument("--out", default=str(RESULTS_DIR / "bench_exact.md"))
+    ap.add_argument("--out", default=str(paths.results_dir() / "bench_exact.md"))
     args = ap.parse_args(argv)
     threads = max(1, 2 // args.jobs)
     jobs = [("random", n, s, args.time_limit, threads) for n in args.sizes for s in range(args.seeds)]

@@ -1,8 +1,8 @@
 """How long the time-indexed MILP (HiGHS, 1 thread) takes to prove `random` instances, and
 the LP bound beside it. Prints a table and writes ``results/bench_exact_milp_<family>.md``.
 
-    python3 -m experiments.bench_exact_milp --sizes 8 12 16 --seeds 0 1 --time-limit 120
-    python3 -m experiments.bench_exact_milp --family jaillet --sizes 10 --seeds 0 1 2 --variant core=0
+    python3 -m kvsched.experiments.bench_exact_milp --sizes 8 12 16 --seeds 0 1 --time-limit 120
+    python3 -m kvsched.experiments.bench_exact_milp --family jaillet --sizes 10 --seeds 0 1 2 --variant core=0
 
 Each ``--variant key=value`` adds a MILP run with that option changed (values are ints;
 core=0 turns the separated core rows off, core=1 adds all of them).
@@ -15,9 +15,9 @@ import argparse
 import time
 
 from kvsched.generators import FAMILIES
-from kvsched.paths import RESULTS_DIR
-from models.lp import solve_lp
-from models.milp import solve_milp
+from kvsched import paths
+from kvsched.models.lp import solve_lp
+from kvsched.models.milp import solve_milp
 
 COLUMNS = ("n", "seed", "variant", "ub", "objective", "bound", "gap", "status", "time_s", "lp_bound", "lp_time_s",
            "columns", "rows")
@@ -78,7 +78,7 @@ def main(argv=None):
     variants = [("default", {})] + [(v, parse_variant(v)) for v in args.variant]
     print(" | ".join(COLUMNS))
     rows = bench(args.family, args.sizes, args.seeds, args.time_limit, args.threads, variants)
-    out = args.out or str(RESULTS_DIR / f"bench_exact_milp_{args.family}.md")
+    out = args.out or str(paths.results_dir() / f"bench_exact_milp_{args.family}.md")
     with open(out, "w") as fh:
         fh.write(markdown(rows, args))
     print(f"wrote {out}")

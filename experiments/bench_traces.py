@@ -2,7 +2,7 @@
 data folder (whole file, ``drop_invalid=True``), split into reading + row checks and the
 ``Instance`` construction. Prints a table and writes ``results/bench_traces.md``.
 
-Run: ``python -m experiments.bench_traces [--M 16492]``. Presets whose file is absent are listed
+Run: ``python3 -m kvsched.experiments.bench_traces [--M 16492]``. Presets whose file is absent are listed
 as absent."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import platform
 import time
 
 from kvsched.instance import Instance
-from kvsched.paths import RESULTS_DIR, shared_trace
+from kvsched import paths
+from kvsched.paths import shared_trace
 from kvsched.traces import PRESETS, load_trace
 
 
@@ -37,14 +38,14 @@ def main(argv=None) -> None:
                     f"| {load.dropped_too_long:,} | {total:.3f} | {build:.3f} |")
     text = "\n".join([
         "# Trace loading times", "",
-        f"`python -m experiments.bench_traces --M {args.M}` on {platform.processor() or platform.machine()}, "
+        f"`python3 -m kvsched.experiments.bench_traces --M {args.M}` on {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
         "Whole files, `drop_invalid=True`, all arrivals 0. The last column re-times only the "
         "validated `Instance` construction (a per-request Python loop), which dominates.", "",
         *rows, ""])
     print(text)
-    RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "bench_traces.md").write_text(text)
+    paths.results_dir().mkdir(exist_ok=True)
+    (paths.results_dir() / "bench_traces.md").write_text(text)
 
 
 if __name__ == "__main__":

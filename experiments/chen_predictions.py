@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from heuristics.online import run_policy
+from kvsched.heuristics.online import run_policy
 from kvsched import predictions
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance

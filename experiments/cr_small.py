@@ -1,7 +1,7 @@
 """``cr-small``: empirical competitive ratios (issue 5 item 4).
 
-Small instances (n <= 10): every algorithm of :data:`kvsched.theory.empirical.ALGORITHMS`
-against the optimum certified by :func:`kvsched.certify.certify` (heuristics, exhaustive
+Small instances (n <= 10): every algorithm of :data:`kvsched.experiments.empirical.ALGORITHMS`
+against the optimum certified by :func:`kvsched.models.certify.certify` (heuristics, exhaustive
 oracle for n <= 7, CP-SAT, MILP; in-process limits). A row's ``denominator`` is
 "proven-optimum" (``ratio`` = ALG / OPT exact) or "bound-only" (no ratio; ALG / OPT lies in
 ``[ratio_lower, ratio_upper]``). Large instances: ALG / H-SF (``denominator`` "H-SF"):
@@ -26,8 +26,9 @@ from matplotlib.figure import Figure
 from kvsched import predictions
 from kvsched.instance import Instance
 from kvsched.result import is_proven_optimal
-from kvsched.theory import amin_conventions, families
-from kvsched.theory.empirical import ALGORITHMS, HSF, PROVEN, algorithm, certify_small, hsf_ratio, opt_ratio
+from kvsched.experiments import amin_conventions
+from kvsched.theory import families
+from kvsched.experiments.empirical import ALGORITHMS, HSF, PROVEN, algorithm, certify_small, hsf_ratio, opt_ratio
 from kvsched.workload import lmsys_like
 
 from .spec import Algorithm, Case, Experiment, Grid, InstanceSpec, from_family
@@ -51,7 +52,7 @@ def _certificate(inst: Instance, time_limit: float, threads: int):
 
 @functools.lru_cache(maxsize=8)
 def _hsf(inst: Instance) -> int:
-    from heuristics.online import run_policy
+    from kvsched.heuristics.online import run_policy
 
     return run_policy("hsf", inst).objective
 

@@ -7,7 +7,7 @@ overstates how far the heuristics are from the optimum.
 
 from __future__ import annotations
 
-import heuristics
+from kvsched import heuristics
 from kvsched.bounds import lower_bound
 from kvsched.result import finish
 

@@ -2,7 +2,7 @@
 instances (SPEC section 4), both arrival models.
 
 Per trial (one ``jaillet`` instance, n drawn by the family): MC-SF's validated TEL; then
-:func:`kvsched.certify.certify` (every heuristic, CP-SAT hinted with the best schedule, the
+:func:`kvsched.models.certify.certify` (every heuristic, CP-SAT hinted with the best schedule, the
 time-indexed MILP; each hard-limited) and, unless that already proves an optimum, the
 time-indexed LP bound. The row's ``incumbent`` is the best validated schedule found, its
 ``bound`` the best proven lower bound. Since OPT lies in ``[ceil(bound), incumbent]``:
@@ -20,7 +20,7 @@ exact solver (CP-SAT, MILP, LP), 1 thread each. A trial costs about 4-5 times th
 building, process start-up, three solvers): 20 trials at 30 s took 1,305 s with ``--jobs 2``, so
 the full mode needs about 14 hours with ``--jobs 2``; run it by hand. ``--quick``: 3 trials per
 model, 10 s per solver (about 3.5 minutes with ``--jobs 2``). The committed medium run:
-``python -m experiments.jaillet_synthetic --trials 10 --time-limit 30 --jobs 2``.
+``python3 -m kvsched.experiments.jaillet_synthetic --trials 10 --time-limit 30 --jobs 2``.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-import heuristics
-import models
-from kvsched.certify import certify
+from kvsched import heuristics
+from kvsched import models
+from kvsched.models.certify import certify
 from kvsched.result import is_proven_optimal
 
 from .spec import Algorithm, Case, Experiment, InstanceSpec
@@ -295,21 +295,21 @@ def main(argv=None) -> None:
     import argparse
     import sys
 
-    from kvsched.paths import RESULTS_DIR
+    from kvsched import paths
 
     from .executors import make_executor
     from .reproduce import record_timing
     from .runner import run_experiment
 
-    ap = argparse.ArgumentParser(prog="python -m experiments.jaillet_synthetic", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog="python3 -m kvsched.experiments.jaillet_synthetic", description=main.__doc__)
     ap.add_argument("--trials", type=int, default=200, help="trials per arrival model")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per exact solver")
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args(argv)
     exp = build(args.trials, args.time_limit)
-    command = "python -m experiments.jaillet_synthetic " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python3 -m kvsched.experiments.jaillet_synthetic " + " ".join(sys.argv[1:] if argv is None else argv)
     summary = run_experiment(exp, quick=False, executor=make_executor("local", jobs=args.jobs), command=command)
-    record_timing(RESULTS_DIR, exp.name, "full", summary, command, args.jobs)
+    record_timing(paths.results_dir(), exp.name, "full", summary, command, args.jobs)
     print(f"{exp.name}: {summary.tasks} tasks, {summary.computed} computed, {len(summary.errors)} errors, "
           f"{summary.wall_time:.1f} s")
 

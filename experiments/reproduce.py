@@ -29,7 +29,7 @@ from typing import Optional
 
 import pandas as pd
 
-from kvsched.paths import RESULTS_DIR
+from kvsched import paths
 
 from . import REGISTRY
 from .executors import make_executor
@@ -69,7 +69,7 @@ class Outcome:
         return self.error is None and self.summary is not None and not self.summary.errors
 
 
-def reproduce(quick: bool = False, only=None, jobs: int = 1, results_dir=RESULTS_DIR,
+def reproduce(quick: bool = False, only=None, jobs: int = 1, results_dir=None,
               progress: bool = True, plots: bool = True, say=print) -> list:
     """Run the paper experiments (all, or the names in ``only``), record their timings and
     rewrite ``README.md`` in ``results_dir``; returns one :class:`Outcome` per experiment.
@@ -80,7 +80,7 @@ def reproduce(quick: bool = False, only=None, jobs: int = 1, results_dir=RESULTS
     unknown = [n for n in names if n not in modules and n not in broken]
     if unknown:
         raise KeyError(f"not a paper experiment: {', '.join(unknown)}; known: {', '.join(modules)}")
-    results_dir = Path(results_dir)
+    results_dir = Path(results_dir or paths.results_dir())
     outcomes = [Outcome(n, error=broken[n]) for n in broken if not only or n in only]
     names = [n for n in names if n in modules]
     for name in names:
@@ -125,7 +125,7 @@ def load_timings(results_dir) -> dict:
 # ----------------------------------------------------------------------------- README
 def render_readme(results_dir, modules: dict) -> str:
     """The whole ``README.md`` from the outputs and timings on disk."""
-    results_dir = Path(results_dir)
+    results_dir = Path(results_dir or paths.results_dir())
     timings = load_timings(results_dir)
     lines = [
         "# Reproducing the papers' experiments",

@@ -30,7 +30,9 @@ from typing import Optional
 
 from tqdm import tqdm
 
-from kvsched.paths import RESULTS_DIR, REPO_ROOT
+from kvsched import paths
+
+from kvsched.paths import REPO_ROOT
 from kvsched.result import Result, gap
 from kvsched.schedule import Schedule
 from kvsched.validator import validate
@@ -119,12 +121,12 @@ def plan(experiment: Experiment, quick: bool) -> list:
     return out
 
 
-def cache_path(experiment: Experiment, results_dir=RESULTS_DIR) -> Path:
-    return Path(results_dir) / "cache" / f"{experiment.name}.jsonl"
+def cache_path(experiment: Experiment, results_dir=None) -> Path:
+    return Path(results_dir or paths.results_dir()) / "cache" / f"{experiment.name}.jsonl"
 
 
-def output_dir(experiment: Experiment, quick: bool, results_dir=RESULTS_DIR) -> Path:
-    out = Path(results_dir) / experiment.name
+def output_dir(experiment: Experiment, quick: bool, results_dir=None) -> Path:
+    out = Path(results_dir or paths.results_dir()) / experiment.name
     return out / "quick" if quick else out
 
 
@@ -146,7 +148,7 @@ class RunSummary:
 
 
 def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
-                   results_dir=RESULTS_DIR, progress: bool = True, command: Optional[str] = None,
+                   results_dir=None, progress: bool = True, command: Optional[str] = None,
                    plots: bool = True) -> RunSummary:
     """Run (or resume) ``experiment`` and write its outputs (PNGs only if ``plots``);
     returns what happened.

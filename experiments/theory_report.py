@@ -2,19 +2,19 @@
 
 Five steps, each writing committed files; the report is rebuilt from those files only:
 
-    python -m experiments.theory_report measure-amin [--n1 3000 --m-factor 200]
+    python3 -m kvsched.experiments.theory_report measure-amin [--n1 3000 --m-factor 200]
         A_min / H-SF on the fluid instances for u = 2..10, every order, convention and tie rule
         -> results/theory-checks/amin_fluid.csv
-    python -m experiments.theory_report measure-amin-load
+    python3 -m kvsched.experiments.theory_report measure-amin-load
         the same with random ties for u = 2, 4 at several loads n1 / M and memory sizes M
         -> results/theory-checks/amin_load.csv
-    python -m experiments.theory_report measure-sf
+    python3 -m kvsched.experiments.theory_report measure-sf
         SF, FCFS, Sorted-F against the certified optimum on the blocker family, M = 4..36
         -> results/theory-checks/sf_blockers_opt.csv
-    python -m experiments.theory_report adversarial [--iterations 1500]
+    python3 -m kvsched.experiments.theory_report adversarial [--iterations 1500]
         the adversarial search for every heuristic (seed 0, arrivals 0; seed 1 with arrival
         moves for the arrival-aware ones) -> results/worst/*.json, results/worst/index.csv
-    python -m experiments.theory_report report
+    python3 -m kvsched.experiments.theory_report report
         -> results/theory.md (reads results/theory/*, results/theory-checks/,
         results/worst/, results/cr-small/, results/bench_online.md, results/bench_heuristics.md)
 """
@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kvsched.paths import RESULTS_DIR
+from kvsched import paths
 
-CHECKS_DIR = RESULTS_DIR / "theory-checks"
-WORST_DIR = RESULTS_DIR / "worst"
+CHECKS_DIR = paths.results_dir() / "theory-checks"
+WORST_DIR = paths.results_dir() / "worst"
 ARRIVAL_AWARE = ("fcfs", "mcsf", "amax", "amin/W", "amin/V1")
 
 
@@ -46,7 +46,7 @@ def _stamp(command: str, seconds: float) -> dict:
 
 # ---------------------------------------------------------------------- measurements
 def measure_amin(n1: int, m_factor: int, us=range(2, 11), seeds=(0, 1, 2, 3, 4), out_dir=CHECKS_DIR) -> Path:
-    from kvsched.theory.amin_conventions import ORDERS, measure
+    from kvsched.experiments.amin_conventions import ORDERS, measure
 
     t0 = time.perf_counter()
     rows = []
@@ -55,7 +55,7 @@ def measure_amin(n1: int, m_factor: int, us=range(2, 11), seeds=(0, 1, 2, 3, 4),
         print(f"u = {u}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(out_dir / "amin_fluid.csv", index=False)
-    meta = _stamp(f"python -m experiments.theory_report measure-amin --n1 {n1} --m-factor {m_factor}",
+    meta = _stamp(f"python3 -m kvsched.experiments.theory_report measure-amin --n1 {n1} --m-factor {m_factor}",
                   time.perf_counter() - t0)
     meta.update(n1=n1, m_factor=m_factor, s=1, seeds=list(seeds))
     (out_dir / "amin_fluid.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -65,7 +65,7 @@ def measure_amin(n1: int, m_factor: int, us=range(2, 11), seeds=(0, 1, 2, 3, 4),
 def measure_amin_load(us=(2, 4), sizes=((500, 50), (1000, 100), (3000, 100), (3000, 200), (6000, 200)),
                       seeds=(0, 1, 2), out_dir=CHECKS_DIR) -> Path:
     """Seeded-random ties only: how A_min / H-SF moves with the load n1 / M and with M."""
-    from kvsched.theory.amin_conventions import measure
+    from kvsched.experiments.amin_conventions import measure
 
     t0 = time.perf_counter()
     rows = []
@@ -76,15 +76,15 @@ def measure_amin_load(us=(2, 4), sizes=((500, 50), (1000, 100), (3000, 100), (30
         print(f"u = {u}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(out_dir / "amin_load.csv", index=False)
-    meta = _stamp("python -m experiments.theory_report measure-amin-load", time.perf_counter() - t0)
+    meta = _stamp("python3 -m kvsched.experiments.theory_report measure-amin-load", time.perf_counter() - t0)
     meta.update(seeds=list(seeds))
     (out_dir / "amin_load.json").write_text(json.dumps(meta, indent=1) + "\n")
     return out_dir / "amin_load.csv"
 
 
 def run_adversarial(iterations: int, labels=None, out_dir=WORST_DIR) -> Path:
-    from kvsched.cli.adversarial import LABELS
-    from kvsched.theory.adversarial import SearchSettings, save, search
+    from kvsched.experiments.cli.adversarial import LABELS
+    from kvsched.experiments.adversarial import SearchSettings, save, search
 
     t0 = time.perf_counter()
     rows = []
@@ -100,7 +100,7 @@ def run_adversarial(iterations: int, labels=None, out_dir=WORST_DIR) -> Path:
                          "iteration": f.iteration, "file": path.name})
         print(f"{label} seed {seed}: worst {found[0].ratio:.4f} ({time.perf_counter() - t1:.0f} s)", flush=True)
     pd.DataFrame(rows).to_csv(out_dir / "index.csv", index=False)
-    meta = _stamp(f"python -m experiments.theory_report adversarial --iterations {iterations}",
+    meta = _stamp(f"python3 -m kvsched.experiments.theory_report adversarial --iterations {iterations}",
                   time.perf_counter() - t0)
     meta.update(settings=SearchSettings(iterations=iterations).to_dict())
     (out_dir / "run.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -112,7 +112,7 @@ def run_adversarial(iterations: int, labels=None, out_dir=WORST_DIR) -> Path:
 def measure_sf_opt(Ms=(4, 9, 16, 25, 36), time_limit: float = 120.0, out_dir=CHECKS_DIR) -> Path:
     """SF and FCFS against the certified optimum on the blocker family (small M)."""
     from kvsched.theory import families as fam
-    from kvsched.theory.empirical import algorithm, certify_small, opt_ratio
+    from kvsched.experiments.empirical import algorithm, certify_small, opt_ratio
 
     t0 = time.perf_counter()
     rows = []
@@ -126,7 +126,7 @@ def measure_sf_opt(Ms=(4, 9, 16, 25, 36), time_limit: float = 120.0, out_dir=CHE
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(out_dir / "sf_blockers_opt.csv", index=False)
-    meta = _stamp("python -m experiments.theory_report measure-sf", time.perf_counter() - t0)
+    meta = _stamp("python3 -m kvsched.experiments.theory_report measure-sf", time.perf_counter() - t0)
     (out_dir / "sf_blockers_opt.json").write_text(json.dumps(meta, indent=1) + "\n")
     return out_dir / "sf_blockers_opt.csv"
 
@@ -167,16 +167,16 @@ def _md_section_table(path: Path, heading: str) -> pd.DataFrame:
 
 def _cr_small_csv() -> tuple:
     for mode, sub in (("full", ""), ("quick", "quick")):
-        p = RESULTS_DIR / "cr-small" / sub / "results.csv"
+        p = paths.results_dir() / "cr-small" / sub / "results.csv"
         if p.exists():
             return mode, p
     return None, None
 
 
 def rayleigh_part(notes: dict) -> list:
-    df = pd.read_csv(RESULTS_DIR / "theory" / "rayleigh.csv")
+    df = pd.read_csv(paths.results_dir() / "theory" / "rayleigh.csv")
     sel = df[df["u"].isin([1, 2, 3, 5, 10, 100, 1000, 3000])][["u", "ln_u", "cr", "method", "abs_diff"]]
-    from kvsched.theory.bounds import fit_log
+    from kvsched.theory.ratios import fit_log
 
     big = df[df["u"] >= 20]
     a, b, *_ = fit_log(big["u"], big["cr"])
@@ -185,7 +185,7 @@ def rayleigh_part(notes: dict) -> list:
     both = df.dropna(subset=["abs_diff"])
     notes["agree"] = (float(both["abs_diff"].max()), int(both["u"].max()))
     return ["## 1. CR(A_min): the Rayleigh quotient", "",
-            "From `results/theory/rayleigh.csv` (`python -m experiments.theory_curves`; full table, fit and "
+            "From `results/theory/rayleigh.csv` (`python3 -m kvsched.experiments.theory_curves`; full table, fit and "
             "maximisers in [theory/rayleigh.md](theory/rayleigh.md)). `abs_diff`: |eigenvalue - orthant maximum|.", "",
             *_table(sel.rename(columns={"ln_u": "ln u", "cr": "CR(u)"}), 6), "",
             "![CR(u) against ln u](theory/rayleigh.png)", "",
@@ -196,7 +196,7 @@ def cr_small_part(notes: dict) -> list:
     mode, path = _cr_small_csv()
     if path is None:
         return ["## 2. Empirical ratios (cr-small)", "", "Not run yet: `kvsched experiment cr-small [--quick]`.", ""]
-    from experiments.cr_small import summarize
+    from kvsched.experiments.cr_small import summarize
 
     df = pd.read_csv(path)
     s = summarize(df)
@@ -296,7 +296,7 @@ def amin_part(notes: dict) -> list:
                                                  ["n"].iloc[0]), axis=1))
         lt = lt.rename(columns={c: f"{c} random" for c in ("W", "V1")})
         notes["amin_load"] = ld
-        load = ["Load and memory (`results/theory-checks/amin_load.csv`, `python -m experiments.theory_report "
+        load = ["Load and memory (`results/theory-checks/amin_load.csv`, `python3 -m kvsched.experiments.theory_report "
                 "measure-amin-load`): the same instances with random ties at other sizes; n1 requests of length 1, "
                 "n requests in all.", "", *_table(lt, 4), ""]
     return ["## 4. A_min conventions in the fluid limit (`results/theory-checks/amin_fluid.csv`)", "",
@@ -308,7 +308,7 @@ def amin_part(notes: dict) -> list:
             "length first among equal estimates). Columns W, V1: the order of `heuristics/online.py` "
             "(completions, refinement, admission, overflow resolution, processing); W RF, V1 RF: overflow "
             "resolution before admission, with an exact next-round memory check in admission "
-            "(`kvsched.theory.amin_conventions.ResolveFirstAmin`).", "",
+            "(`kvsched.experiments.amin_conventions.ResolveFirstAmin`).", "",
             *_table(out, 4), "", *load]
 
 
@@ -330,7 +330,7 @@ def claims_part(notes: dict) -> list:
         part = worst[worst["heuristic"].str.startswith(prefix) & (worst["arrivals"] == arrivals)]
         return None if part.empty else float(part["ratio"].max())
 
-    fam = RESULTS_DIR / "theory" / "families.md"
+    fam = paths.results_dir() / "theory" / "families.md"
     stagger = _md_section_table(fam, "## Sorted-F") if fam.exists() else None
     st_max = None if stagger is None else float(stagger["Sorted-F / witness"].astype(float).max())
     lines += ["**Sorted-F is at most 48 times OPT** (all arrivals 0, s and o small relative to M). "
@@ -372,7 +372,7 @@ def claims_part(notes: dict) -> list:
               + " on the fluid instances measured, and **fails with adversarial ties** under every reading; on small "
               "instances with small M the ratio exceeds CR(u) by far, "
               "which the asymptotic claim (+ O(1/M)) does not exclude.", ""]
-    lb = RESULTS_DIR / "bench_online.md"
+    lb = paths.results_dir() / "bench_online.md"
     if lb.exists():
         tab = _md_section_table(lb, "## A_max lower-bound family")
         col = {k: next(c for c in tab.columns if c.startswith(k)) for k in
@@ -401,7 +401,7 @@ def claims_part(notes: dict) -> list:
                   "reading, which in turn breaks the upper bound: no single reading matches both formulas.", ""]
     sf = CHECKS_DIR / "sf_blockers_opt.csv"
     sfo = pd.read_csv(sf) if sf.exists() else None
-    fam_rows = pd.read_csv(RESULTS_DIR / "theory" / "sf_families.csv")
+    fam_rows = pd.read_csv(paths.results_dir() / "theory" / "sf_families.csv")
     seed_max = fam_rows[(fam_rows["family"] == "seed") & (fam_rows["alg"] == "SF")].iloc[-1]
     blk = fam_rows[(fam_rows["family"] == "blockers") & (fam_rows["alg"] == "SF")]
     opt_txt = ""
@@ -475,7 +475,7 @@ def _amin_fluid_text(notes: dict) -> str:
 def _amax_small_bound(worst) -> str:
     """The stated upper bound at alpha = 1 / max_i (M - s_i) for the adversary's worst A_max instances."""
     from kvsched.io import read_instance
-    from kvsched.theory.bounds import amax_upper
+    from kvsched.theory.ratios import amax_upper
 
     if worst is None:
         return ""
@@ -505,26 +505,27 @@ def _amin_small_cr(worst) -> str:
             "term of the bound is not negligible)") if parts else ""
 
 
-def write_report(path=RESULTS_DIR / "theory.md") -> Path:
+def write_report(path=None) -> Path:
     notes: dict = {}
     body = ["# Measurements", ""] + rayleigh_part(notes) + cr_small_part(notes) + adversarial_part(notes) \
         + amin_part(notes)
     claims = claims_part(notes)
     if "amax_table" in notes:
         body += ["## 5. A_max on its lower-bound family (from `results/bench_online.md`)", "",
-                 "Produced by `python -m experiments.bench_online`; A_max TEL / H-SF TEL per reading.", "",
+                 "Produced by `python3 -m kvsched.experiments.bench_online`; A_max TEL / H-SF TEL per reading.", "",
                  *_table(notes["amax_table"]), ""]
     head = ["# Competitive-ratio claims: theory and measurement (issue 5)", "",
-            "Generated by `python -m experiments.theory_report report` from committed measurement outputs "
+            "Generated by `python3 -m kvsched.experiments.theory_report report` from committed measurement outputs "
             f"on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; the commands that produced each "
             "input are named in its section. Conventions: SPEC sections 1-3; OPT is only ever a proven optimum "
             "(incumbent = rounded-up bound), H-SF is labelled as such.", ""]
+    path = Path(path) if path else paths.results_dir() / "theory.md"
     path.write_text("\n".join(head + claims + body) + "\n")
     return path
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m experiments.theory_report", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python3 -m kvsched.experiments.theory_report", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="step", required=True)
     m = sub.add_parser("measure-amin")

@@ -37,7 +37,7 @@ import time
 import numpy as np
 import pandas as pd
 
-import heuristics
+from kvsched import heuristics
 from kvsched.bounds import lower_bound
 from kvsched.families import sf_blockers
 from kvsched.generators import generate as generate_family

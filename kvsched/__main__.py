@@ -1,3 +1,3 @@
-from kvsched.cli import main
+from kvsched.experiments.cli import main
 
 main()

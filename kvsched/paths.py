@@ -1,4 +1,7 @@
-"""Where things live: the repository's results folder and the optional shared traces.
+"""Where things live: the results folder and the optional shared traces.
+
+Results go where the user is: ``./results`` of the working directory, or the folder named by
+``KVSCHED_RESULTS`` (which the CLI's ``--results DIR`` sets), never inside the installed package.
 
 The traces in ``../shared/data`` (beside the repository) are never copied into the
 repository; ``KVSCHED_DATA`` may point elsewhere, and traces fetched by ``kvsched data download``
@@ -12,15 +15,22 @@ import os
 from pathlib import Path
 from typing import Optional
 
+#: the source checkout this package was loaded from (a git repository for an editable install)
 REPO_ROOT = Path(__file__).resolve().parents[1]
-RESULTS_DIR = REPO_ROOT / "results"
+RESULTS_ENV = "KVSCHED_RESULTS"
+
+
+def results_dir() -> Path:
+    """``$KVSCHED_RESULTS`` if set, else ``./results`` of the current working directory."""
+    env = os.environ.get(RESULTS_ENV)
+    return Path(env) if env else Path.cwd() / "results"
 
 
 def _data_dirs() -> list:
     env = os.environ.get("KVSCHED_DATA")
     if env:  # an explicit folder replaces the defaults
         return [Path(env)] if Path(env).is_dir() else []
-    cands = [REPO_ROOT.parent / "shared" / "data"]
+    cands = [REPO_ROOT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
     cands.append(Path.home() / ".cache" / "kvsched" / "data")  # `kvsched data download` default
     return [c for c in cands if c.is_dir()]
 

@@ -16,10 +16,10 @@ from kvsched.result import InvalidScheduleError, Result, finish
 
 #: solver name -> (module, function)
 SOLVERS = {
-    "milp": ("models.milp", "solve_milp"),
-    "lp": ("models.lp", "solve_lp"),
-    "cpsat": ("models.cpsat", "solve_cpsat"),
-    "brute": ("models.brute", "solve_brute"),
+    "milp": ("kvsched.models.milp", "solve_milp"),
+    "lp": ("kvsched.models.lp", "solve_lp"),
+    "cpsat": ("kvsched.models.cpsat", "solve_cpsat"),
+    "brute": ("kvsched.models.brute", "solve_brute"),
 }
 
 
@@ -45,7 +45,7 @@ def solve(name: str, instance, hard_limit: bool = False, **params) -> Result:
     limit = hard_limit_for(float(params.get("time_limit") or 60.0))
     t0 = time.perf_counter()
     try:
-        res = call_with_hard_limit("models", "solve", args=(name, instance), kwargs=params, limit=limit)
+        res = call_with_hard_limit("kvsched.models", "solve", args=(name, instance), kwargs=params, limit=limit)
     except InvalidScheduleError:
         raise  # a solver returned a schedule the validator rejects: a bug, never a quiet record
     except HardLimitExceeded as exc:

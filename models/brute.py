@@ -173,7 +173,7 @@ def solve_brute(instance: Instance, time_limit: float | None = None, ub_schedule
         raise ValueError(f"brute force handles n <= {MAX_N} requests, got n = {instance.n}")
     t0 = time.perf_counter()
     if ub_schedule is None:
-        from heuristics import best_of
+        from kvsched.heuristics import best_of
 
         ub_schedule = best_of(instance).schedule
     ub_schedule = Schedule.from_starts(instance, ub_schedule.starts)  # drop cancelled runs

@@ -201,7 +201,7 @@ def warm_start(instance: Instance, ub_schedule: Schedule | None) -> Schedule:
     """The upper-bound schedule as one run per request (dropping cancelled runs only frees
     memory), from ``ub_schedule`` or the best heuristic."""
     if ub_schedule is None:
-        from heuristics import best_of
+        from kvsched.heuristics import best_of
 
         ub_schedule = best_of(instance).schedule
     return Schedule.from_starts(instance, ub_schedule.starts)

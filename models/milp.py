@@ -49,7 +49,7 @@ def upper_bound(instance: Instance, ub_schedule: Optional[Schedule] = None) -> t
     """``(schedule, UB, source)``: the given schedule (re-expressed by its final starts and
     validated) or the best validated heuristic schedule."""
     if ub_schedule is None:
-        from heuristics import best_of
+        from kvsched.heuristics import best_of
 
         best = best_of(instance)
         return best.schedule, best.objective, best.solver

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from kvsched.cli import cli
+from kvsched.experiments.cli import cli
 from kvsched.io import read_instance
-from kvsched.paths import RESULTS_DIR
-from kvsched.theory.adversarial import SearchSettings, mutate, random_instance, repair, save, search, verify
-from kvsched.theory.empirical import algorithm, certify_small
+from kvsched import paths
+from kvsched.experiments.adversarial import SearchSettings, mutate, random_instance, repair, save, search, verify
+from kvsched.experiments.empirical import algorithm, certify_small
 from kvsched.validator import validate
 
 QUICK = SearchSettings(iterations=25, keep=2)
@@ -98,12 +98,12 @@ def test_cli_rejects_unknown_heuristic_and_bad_files(tmp_path):
     assert out.exit_code == 1 and "exceeds M = 3" in out.output and "Traceback" not in out.output
 
 
-COMMITTED = sorted((RESULTS_DIR / "worst").glob("*-rank[0-9].json"))  # instances; sidecars are .meta.json
+COMMITTED = sorted((paths.results_dir() / "worst").glob("*-rank[0-9].json"))  # instances; sidecars are .meta.json
 
 
 @pytest.mark.skipif(not COMMITTED, reason="no committed results/worst yet")
 def test_committed_worst_instances_recertify():
-    assert len(COMMITTED) == len(pd.read_csv(RESULTS_DIR / "worst" / "index.csv"))
+    assert len(COMMITTED) == len(pd.read_csv(paths.results_dir() / "worst" / "index.csv"))
     for p in COMMITTED:
         r = verify(p)
         assert r["opt_proven"] and r["opt_matches"] and r["alg_matches"], p.name

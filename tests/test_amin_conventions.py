@@ -1,5 +1,5 @@
 """A_min conventions in the fluid limit (issue 5 item 6), small version; the full measurement
-is ``python -m experiments.theory_report measure-amin`` (results/theory-checks/)."""
+is ``python3 -m kvsched.experiments.theory_report measure-amin`` (results/theory-checks/)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from kvsched.instance import Instance
-from kvsched.paths import RESULTS_DIR
-from kvsched.theory.amin_conventions import counts, fluid_instance, measure, run_amin, tie_order
+from kvsched import paths
+from kvsched.experiments.amin_conventions import counts, fluid_instance, measure, run_amin, tie_order
 
 
 def test_counts_follow_the_maximiser():
@@ -75,7 +75,7 @@ def test_resolve_first_at_u2():
         run_amin(fluid_instance(2, n1=5, m_factor=5), order="sideways")
 
 
-FLUID = RESULTS_DIR / "theory-checks" / "amin_fluid.csv"
+FLUID = paths.results_dir() / "theory-checks" / "amin_fluid.csv"
 
 
 @pytest.mark.skipif(not FLUID.exists(), reason="no committed measurement yet")

@@ -4,7 +4,7 @@ import json
 
 from conftest import last_json, run_cli
 from kvsched import Instance, Schedule, validate
-from kvsched.certify import certify
+from kvsched.models.certify import certify
 from kvsched.generators import FAMILIES
 
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import experiments
-from experiments import chen_predictions as C
-from experiments.runner import run_experiment
-from experiments.spec import Grid, InstanceSpec
-from heuristics.online import run_policy
+from kvsched import experiments
+from kvsched.experiments import chen_predictions as C
+from kvsched.experiments.runner import run_experiment
+from kvsched.experiments.spec import Grid, InstanceSpec
+from kvsched.heuristics.online import run_policy
 from kvsched import predictions
 from kvsched.workload import lmsys_like
 

@@ -2,16 +2,16 @@
 
 import pytest
 
-import models
-from heuristics import best_of
-from heuristics.baselines import fcfs
+from kvsched import models
+from kvsched.heuristics import best_of
+from kvsched.heuristics.baselines import fcfs
 from kvsched import Instance, Schedule
 from kvsched.bounds import lower_bound
 from kvsched.generators import jaillet, random_family
 from kvsched.validator import validate
-from models.brute import solve_brute
-from models.cpsat import build_model, add_hint, core_families, solve_cpsat
-from models.windows import start_windows
+from kvsched.models.brute import solve_brute
+from kvsched.models.cpsat import build_model, add_hint, core_families, solve_cpsat
+from kvsched.models.windows import start_windows
 
 
 def agreement_instance(seed):

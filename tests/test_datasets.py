@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from kvsched import datasets
-from kvsched.cli import cli
+from kvsched.experiments.cli import cli
 from kvsched.datasets import DatasetError, download, fetch, sha256_file
 from kvsched.paths import shared_data_dir, shared_trace
 from kvsched.traces import PRESETS

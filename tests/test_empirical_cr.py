@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from heuristics.online import run_policy
-from kvsched.certify import Certificate
+from kvsched.heuristics.online import run_policy
+from kvsched.models.certify import Certificate
 from kvsched.instance import Instance
 from kvsched.schedule import Schedule
 from kvsched.theory import families as fam
-from kvsched.theory.bounds import amax_lower, amax_upper
-from kvsched.theory.empirical import (ALGORITHMS, BOUND_ONLY, HSF, PROVEN, algorithm, certify_small,
+from kvsched.theory.ratios import amax_lower, amax_upper
+from kvsched.experiments.empirical import (ALGORITHMS, BOUND_ONLY, HSF, PROVEN, algorithm, certify_small,
                                       hsf_rows, opt_ratio, ratio_rows)
 
 SPEC_INST = Instance(6, (2,) * 4, (1, 1, 2, 3))  # SPEC worked check: H-SF TCT 11
@@ -88,8 +88,8 @@ def test_amax_family_against_hsf_and_the_stated_lower_bound():
 def test_cr_small_task_rows_and_summary():
     import pandas as pd
 
-    from experiments.cr_small import EXPERIMENT, compare, generate, summarize, task
-    from experiments.spec import Algorithm, Case, InstanceSpec
+    from kvsched.experiments.cr_small import EXPERIMENT, compare, generate, summarize, task
+    from kvsched.experiments.spec import Algorithm, Case, InstanceSpec
 
     spec = InstanceSpec("tiny", 5, 0, {})
     case = Case(spec, generate(spec), {"time_limit": 10.0, "threads": 1})

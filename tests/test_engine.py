@@ -3,9 +3,9 @@
 import numpy as np
 from hypothesis import assume, given, settings, strategies as st
 
-import heuristics
-from heuristics.baselines import fcfs, mcsf
-from heuristics.engine import FutureProfile
+from kvsched import heuristics
+from kvsched.heuristics.baselines import fcfs, mcsf
+from kvsched.heuristics.engine import FutureProfile
 from kvsched import Instance, Schedule, validate
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import heuristics
-import models
+from kvsched import heuristics
+from kvsched import models
 from kvsched import Instance, validate
 from kvsched.generators import FAMILIES
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-import heuristics
+from kvsched import heuristics
 from conftest import run_cli
 from kvsched.generators import FAMILIES, GeneratorError, generate, known_optimum
 from kvsched.instance import Instance
@@ -140,7 +140,7 @@ def test_sf_lower_bound_family():
 
 def test_sf_lower_bound_ratio_matches_spec_reference():
     """SPEC section 3: under section 1's model SF / (type 2 first) is only 1.10 at M = 100."""
-    from heuristics.engine import admission_schedule
+    from kvsched.heuristics.engine import admission_schedule
 
     inst = generate("sf-lower-bound", None, 0, M=100)
     sf = validate(inst, admission_schedule(inst, lambda i: (inst.outputs[i], i)))

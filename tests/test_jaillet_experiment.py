@@ -9,9 +9,9 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from experiments import jaillet_synthetic as J
-from experiments.runner import execute, run_experiment
-from experiments.spec import Algorithm, Case, InstanceSpec, from_family
+from kvsched.experiments import jaillet_synthetic as J
+from kvsched.experiments.runner import execute, run_experiment
+from kvsched.experiments.spec import Algorithm, Case, InstanceSpec, from_family
 
 ALG = Algorithm("mcsf-vs-certified")
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from heuristics.baselines import fcfs, mcsf
-from heuristics.online import amax, amin, run_policy
+from kvsched.heuristics.baselines import fcfs, mcsf
+from kvsched.heuristics.online import amax, amin, run_policy
 from kvsched import predictions
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance

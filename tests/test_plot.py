@@ -3,9 +3,9 @@
 import numpy as np
 from click.testing import CliRunner
 
-import heuristics
+from kvsched import heuristics
 from kvsched import Instance, Schedule
-from kvsched.cli import cli
+from kvsched.experiments.cli import cli
 from kvsched.plot import plot_schedule, schedule_figure
 from kvsched.validator import memory_profile
 

@@ -15,10 +15,10 @@ import sys
 
 import pytest
 
-import heuristics
-from experiments import jaillet_synthetic as J
-from experiments import reproduce as R
-from experiments.runner import RunSummary, row_from_result, run_experiment
+from kvsched import heuristics
+from kvsched.experiments import jaillet_synthetic as J
+from kvsched.experiments import reproduce as R
+from kvsched.experiments.runner import RunSummary, row_from_result, run_experiment
 from kvsched.bounds import lower_bound
 from kvsched.paths import REPO_ROOT
 from kvsched.result import finish

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import experiments
-from experiments.cache import CacheWarning, ResultStore
-from experiments.demo_baselines import task as demo_task
-from experiments.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
-from experiments.runner import cache_path, output_dir, run_experiment
-from experiments.spec import Algorithm, Experiment, Grid, InstanceSpec
-from kvsched.cli import cli
+from kvsched import experiments
+from kvsched.experiments.cache import CacheWarning, ResultStore
+from kvsched.experiments.demo_baselines import task as demo_task
+from kvsched.experiments.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
+from kvsched.experiments.runner import cache_path, output_dir, run_experiment
+from kvsched.experiments.spec import Algorithm, Experiment, Grid, InstanceSpec
+from kvsched.experiments.cli import cli
 from kvsched.schedule import Schedule
 from kvsched.validator import validate
 

@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from heuristics.selectors import (SELECTORS, DPScan, batch_peak, better, dp_select, greedy_select,
+from kvsched.heuristics.selectors import (SELECTORS, DPScan, batch_peak, better, dp_select, greedy_select,
                                   longest_feasible_prefix, max_batch_size, scaled_dp_select, scaled_grid)
-from heuristics.sorted_f import batch_order
+from kvsched.heuristics.sorted_f import batch_order
 from kvsched.instance import Instance
 from kvsched.schedule import Schedule
 from kvsched.validator import validate

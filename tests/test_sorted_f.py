@@ -8,11 +8,11 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-import heuristics
-from heuristics.engine import admission_schedule
-from heuristics.largest_batch import largest_batch_order
-from heuristics.selectors import SELECTORS
-from heuristics.sorted_f import RoundProfile, place, promise_order, sorted_f, sorted_f_order
+from kvsched import heuristics
+from kvsched.heuristics.engine import admission_schedule
+from kvsched.heuristics.largest_batch import largest_batch_order
+from kvsched.heuristics.selectors import SELECTORS
+from kvsched.heuristics.sorted_f import RoundProfile, place, promise_order, sorted_f, sorted_f_order
 from kvsched.families import sf_blockers
 from kvsched.generators import sf_lower_bound
 from kvsched.instance import Instance
@@ -159,7 +159,7 @@ def test_largest_batch_first_packs_by_ascending_size():
 
 
 def test_sorted_f_is_never_below_opt():
-    from models import solve
+    from kvsched.models import solve
 
     from kvsched.generators import tiny
 

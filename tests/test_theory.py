@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from kvsched.instance import Instance
-from kvsched.theory import bounds, rayleigh as ry
+from kvsched.theory import ratios, rayleigh as ry
 
 # ------------------------------------------------------------------ Rayleigh quotient
 
@@ -91,22 +91,22 @@ def test_bad_u_is_rejected():
 
 def test_amax_bounds_at_hand_computed_points():
     # alpha = 1/4: lower 4 (1 + 2) / 2 = 6, upper 4 (1 + 4) / 2 = 10
-    assert bounds.amax_lower(0.25) == pytest.approx(6.0)
-    assert bounds.amax_upper(0.25) == pytest.approx(10.0)
+    assert ratios.amax_lower(0.25) == pytest.approx(6.0)
+    assert ratios.amax_upper(0.25) == pytest.approx(10.0)
     # alpha = 1/9: lower 9 (1 + 3) / 2 = 18, upper 9 * 10 / 2 = 45
-    assert bounds.amax_lower(1 / 9) == pytest.approx(18.0)
-    assert bounds.amax_upper(1 / 9) == pytest.approx(45.0)
-    assert bounds.amax_lower(1.0) == bounds.amax_upper(1.0) == 1.0
+    assert ratios.amax_lower(1 / 9) == pytest.approx(18.0)
+    assert ratios.amax_upper(1 / 9) == pytest.approx(45.0)
+    assert ratios.amax_lower(1.0) == ratios.amax_upper(1.0) == 1.0
     a = np.linspace(0.01, 1, 50)
-    assert np.all(bounds.amax_lower(a) <= bounds.amax_upper(a) + 1e-12)
+    assert np.all(ratios.amax_lower(a) <= ratios.amax_upper(a) + 1e-12)
     with pytest.raises(ValueError):
-        bounds.amax_lower(0.0)
+        ratios.amax_lower(0.0)
 
 
 def test_sf_bound_and_log_fit():
-    assert bounds.sf_lower(169) == pytest.approx(2.0)  # (2/13) * 13
+    assert ratios.sf_lower(169) == pytest.approx(2.0)  # (2/13) * 13
     us = np.array([2, 4, 8, 16])
-    a, b, rms, worst = bounds.fit_log(us, 1.5 + 0.25 * np.log(us))
+    a, b, rms, worst = ratios.fit_log(us, 1.5 + 0.25 * np.log(us))
     assert (a, b) == (pytest.approx(1.5), pytest.approx(0.25))
     assert rms < 1e-12 and worst < 1e-12
 
@@ -115,7 +115,7 @@ def test_sf_bound_and_log_fit():
 
 
 def test_cli_rayleigh_json_rows():
-    from kvsched.cli import cli
+    from kvsched.experiments.cli import cli
 
     out = CliRunner().invoke(cli, ["theory", "rayleigh", "--u", "2", "10", "--json"])
     assert out.exit_code == 0, out.output
@@ -129,7 +129,7 @@ def test_cli_rayleigh_json_rows():
 
 
 def test_cli_rayleigh_rejects_bad_u():
-    from kvsched.cli import cli
+    from kvsched.experiments.cli import cli
 
     out = CliRunner().invoke(cli, ["theory", "rayleigh", "0"])
     assert out.exit_code != 0 and "u must be >= 1" in out.output
@@ -137,8 +137,8 @@ def test_cli_rayleigh_rejects_bad_u():
 
 # ------------------------------------------------------------------ families
 
-from heuristics.baselines import fcfs, mcsf  # noqa: E402
-from heuristics.sorted_f import sorted_f  # noqa: E402
+from kvsched.heuristics.baselines import fcfs, mcsf  # noqa: E402
+from kvsched.heuristics.sorted_f import sorted_f  # noqa: E402
 from kvsched.bounds import lower_bound  # noqa: E402
 from kvsched.theory import families as fam  # noqa: E402
 from kvsched.validator import validate  # noqa: E402
@@ -220,7 +220,7 @@ def test_sorted_f_stagger_family_synchronises_sorted_f():
 
 
 def test_cli_family_writes_instance_and_witness(tmp_path):
-    from kvsched.cli import cli
+    from kvsched.experiments.cli import cli
     from kvsched.io import read_instance, read_schedule
 
     inst_p, wit_p = tmp_path / "i.json", tmp_path / "w.json"
@@ -251,7 +251,7 @@ def test_rayleigh_falls_back_to_the_orthant_value(monkeypatch):
 
 
 def test_cli_bounds_json():
-    from kvsched.cli import cli
+    from kvsched.experiments.cli import cli
 
     out = CliRunner().invoke(cli, ["theory", "bounds", "--alpha", "0.25", "--M", "169", "--json"])
     assert out.exit_code == 0, out.output

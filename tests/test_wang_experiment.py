@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import experiments
-from experiments import wang_workloads as W
-from experiments.cache import ResultStore
-from experiments.runner import run_experiment
-from experiments.spec import Grid, InstanceSpec
+from kvsched import experiments
+from kvsched.experiments import wang_workloads as W
+from kvsched.experiments.cache import ResultStore
+from kvsched.experiments.runner import run_experiment
+from kvsched.experiments.spec import Grid, InstanceSpec
 from kvsched.bounds import lower_bound
 from kvsched.families import sf_blockers
 from kvsched.schedule import Schedule

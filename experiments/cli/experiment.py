@@ -10,8 +10,7 @@ from ._common import emit_json, json_option
 
 
 def _names():
-    import experiments
-
+    from kvsched import experiments
     return sorted(experiments.REGISTRY)
 
 
@@ -23,7 +22,7 @@ def _names():
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (with --executor dask)")
 @click.option("--results", "results_dir", type=click.Path(file_okay=False), default=None,
-              help="results folder (default: the repository's results/)")
+              help="results folder (default: ./results of the working directory, or $KVSCHED_RESULTS)")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 @click.option("--no-plots", is_flag=True, help="skip the PNG figures (tables only)")
 @json_option
@@ -32,10 +31,10 @@ def experiment_cmd(name, quick, jobs, executor, scheduler, results_dir, no_progr
 
     Writes results/NAME/ (results/NAME/quick/ with --quick): results.csv, summary.md,
     plots and run.json; the cache is results/cache/NAME.jsonl."""
-    import experiments
-    from experiments.executors import make_executor
-    from experiments.runner import run_experiment
-    from kvsched.paths import RESULTS_DIR
+    from kvsched import experiments
+    from kvsched.experiments.executors import make_executor
+    from kvsched.experiments.runner import run_experiment
+    from kvsched import paths
 
     if executor == "dask" and not scheduler:
         raise click.UsageError("--executor dask needs --scheduler ADDRESS")
@@ -48,7 +47,7 @@ def experiment_cmd(name, quick, jobs, executor, scheduler, results_dir, no_progr
     command = "kvsched " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["experiment"] else None
     try:
         summary = run_experiment(experiments.get(name), quick=quick, executor=ex,
-                                 results_dir=results_dir or RESULTS_DIR, progress=not no_progress,
+                                 results_dir=results_dir or paths.results_dir(), progress=not no_progress,
                                  command=command, plots=not no_plots)
     except KeyboardInterrupt:
         click.echo("interrupted; rerun the same command to resume", err=True)

@@ -33,8 +33,7 @@ def _line(res) -> str:
 @json_option
 def solve_cmd(instance_path, solver, time_limit, threads, seed, no_window_cut, no_hard_limit, as_json):
     """Solve INSTANCE.json exactly (or bound it: --solver lp). The schedule is validated."""
-    import models
-
+    from kvsched import models
     inst = load_instance(instance_path)
     params = {"time_limit": time_limit}
     if solver != "brute":
@@ -61,7 +60,7 @@ def solve_cmd(instance_path, solver, time_limit, threads, seed, no_window_cut, n
 @json_option
 def certify_cmd(instance_path, time_limit, threads, seed, all_solvers, out, plot_path, as_json):
     """Certify INSTANCE.json: best validated schedule, best proven bound, checked gap."""
-    from kvsched.certify import certify
+    from kvsched.models.certify import certify
 
     inst = load_instance(instance_path)
     cert = certify(inst, time_limit=time_limit, threads=threads, seed=seed, run_all=all_solvers)

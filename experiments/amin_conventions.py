@@ -34,12 +34,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from heuristics.online import BeliefPolicy, amin, run_policy, tie_priorities
+from kvsched.heuristics.online import BeliefPolicy, amin, run_policy, tie_priorities
 from kvsched.instance import Instance
 from kvsched.result import Result
 from kvsched.simulator import Decision, PolicyView, run_online
 
-from .rayleigh import rayleigh
+from kvsched.theory.rayleigh import rayleigh
 
 CONVENTIONS = ("W", "V1")
 ORDERS = ("admit-first", "resolve-first")

@@ -31,7 +31,7 @@ def default_instances() -> list:
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
 def demo_cmd(time_limit, threads):
     """Certify the built-in default instances and print a table."""
-    from kvsched.certify import certify
+    from kvsched.models.certify import certify
 
     header = f"{'instance':<16}{'n':>4}{'M':>5}{'FCFS':>7}{'MC-SF':>7}{'best':>7}{'bound':>9}{'gap':>8}  status   by"
     click.echo(header)

@@ -3,7 +3,7 @@ on small instances, and the online policies against H-SF on large ones.
 
 Denominators. A ratio row always says what it was divided by (``denominator``):
 
-- ``"proven-optimum"``: :func:`kvsched.certify.certify` proved OPT (incumbent == ceil(bound));
+- ``"proven-optimum"``: :func:`kvsched.models.certify.certify` proved OPT (incumbent == ceil(bound));
   ``ratio`` = ALG / OPT exactly.
 - ``"bound-only"``: no optimum was proven. ``ratio`` is left empty; ALG / OPT lies in
   ``[ratio_lower, ratio_upper]`` = ``[ALG / best known, ALG / ceil(bound)]``.
@@ -22,9 +22,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
-import heuristics
-from heuristics.online import run_policy
-from kvsched.certify import Certificate, certify
+from kvsched import heuristics
+from kvsched.heuristics.online import run_policy
+from kvsched.models.certify import Certificate, certify
 from kvsched.instance import Instance
 from kvsched.result import Result
 

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-import heuristics
-import models
+from kvsched import heuristics
+from kvsched import models
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
 from kvsched.result import SKIPPED, Result, gap, is_proven_optimal

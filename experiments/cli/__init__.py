@@ -5,6 +5,7 @@ its commands beside nothing else. Bad input ends in one error line, no traceback
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -15,9 +16,17 @@ from ._common import handle_errors
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kvsched")
-def cli():
+@click.option("--results", "results_root", type=click.Path(file_okay=False), default=None,
+              envvar="KVSCHED_RESULTS",
+              help="results folder for every command (default ./results of the working directory; "
+                   "env KVSCHED_RESULTS)")
+def cli(results_root):
     """Scheduling LLM inference under a KV-cache memory limit: exact models, heuristics,
     online policies, theory and experiments."""
+    if results_root:
+        from kvsched.paths import RESULTS_ENV
+
+        os.environ[RESULTS_ENV] = str(results_root)  # inherited by worker processes
 
 
 for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-import heuristics
+from kvsched import heuristics
 from kvsched.bounds import lower_bound
 
 from ._common import emit_json, json_option, load_instance

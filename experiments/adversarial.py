@@ -12,9 +12,9 @@ restarts from a fresh random instance. Everything is drawn from one
 ``numpy.random.default_rng(seed)``, and OPT comes from the exhaustive oracle (n <= 7), so the
 same seed gives the same walk, the same worst instances and the same ratios.
 
-OPT. :func:`kvsched.theory.empirical.certify_small` (every heuristic, the exhaustive oracle,
+OPT. :func:`kvsched.experiments.empirical.certify_small` (every heuristic, the exhaustive oracle,
 CP-SAT, MILP); a candidate whose optimum is not proven is rejected, so no ratio is ever taken
-against an unproven optimum. ALG: the algorithm of :mod:`kvsched.theory.empirical` (online
+against an unproven optimum. ALG: the algorithm of :mod:`kvsched.experiments.empirical` (online
 policies see no intervals: ``[1, M - s_i]``; seed 0).
 
 Output (:func:`save`): ``results/worst/LABEL-seedK-rankR.json`` (an instance file for

@@ -40,7 +40,7 @@ def adversarial():
 @json_option
 def search_cmd(heuristic, seed, iterations, n_max, M_max, arrivals, keep, out_dir, as_json):
     """Search for instances maximising HEURISTIC / OPT (OPT proven only)."""
-    from kvsched.theory.adversarial import SearchSettings, save, search
+    from kvsched.experiments.adversarial import SearchSettings, save, search
 
     st = SearchSettings(iterations=iterations, n_range=(2, n_max), M_range=(4, M_max), arrivals=arrivals, keep=keep)
     found = search(heuristic, seed=seed, settings=st)
@@ -61,7 +61,7 @@ def search_cmd(heuristic, seed, iterations, n_max, M_max, arrivals, keep, out_di
 @json_option
 def verify_cmd(paths, as_json):
     """Re-certify saved instances (FILE.json with FILE.meta.json beside it)."""
-    from kvsched.theory.adversarial import verify
+    from kvsched.experiments.adversarial import verify
 
     rows, bad = [], 0
     for p in paths:

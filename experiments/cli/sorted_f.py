@@ -13,7 +13,7 @@ import time
 import click
 import numpy as np
 
-from heuristics.selectors import SELECTORS, quality
+from kvsched.heuristics.selectors import SELECTORS, quality
 from kvsched.bounds import lower_bound
 from kvsched.result import Result, finish
 
@@ -46,8 +46,8 @@ def selector_params(selector=None, epsilon=None, pool=None) -> dict:
 @json_option
 def batches_cmd(instance_path, selector, epsilon, pool, largest, backfill, as_json):
     """Sorted-F batches (order, size, sum o, F) and the validated schedule they give."""
-    from heuristics.largest_batch import largest_batch_order
-    from heuristics.sorted_f import place, sorted_f_order
+    from kvsched.heuristics.largest_batch import largest_batch_order
+    from kvsched.heuristics.sorted_f import place, sorted_f_order
 
     inst = load_instance(instance_path)
     t0 = time.perf_counter()

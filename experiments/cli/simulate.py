@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from heuristics.online import CONVENTIONS, POLICIES, run_policy
+from kvsched.heuristics.online import CONVENTIONS, POLICIES, run_policy
 from kvsched import predictions
 from kvsched.bounds import lower_bound
 from kvsched.instance import InstanceError

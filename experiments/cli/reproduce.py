@@ -16,7 +16,7 @@ from ._common import emit_json, json_option
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=2, show_default=True,
               help="local worker processes (1: run in this process)")
 @click.option("--results", "results_dir", type=click.Path(file_okay=False), default=None,
-              help="results folder (default: the repository's results/)")
+              help="results folder (default: ./results of the working directory, or $KVSCHED_RESULTS)")
 @click.option("--no-progress", is_flag=True, help="no progress bars")
 @click.option("--no-plots", is_flag=True, help="skip the PNG figures (tables only)")
 @json_option
@@ -24,10 +24,10 @@ def reproduce_cmd(quick, only, jobs, results_dir, no_progress, no_plots, as_json
     """Run the experiments that reproduce the papers and rewrite results/README.md, which
     shows each table next to the paper's reported numbers, with the command, seeds,
     versions and wall times. Cached results are reused, so an interrupted run resumes."""
-    from experiments.reproduce import comparison, overview, paper_experiments, reproduce
-    from kvsched.paths import RESULTS_DIR
+    from kvsched.experiments.reproduce import comparison, overview, paper_experiments, reproduce
+    from kvsched import paths
 
-    results_dir = results_dir or RESULTS_DIR
+    results_dir = results_dir or paths.results_dir()
     say = (lambda msg: click.echo(msg, err=True)) if as_json else click.echo
     try:
         outcomes = reproduce(quick=quick, only=only, jobs=jobs, results_dir=results_dir,
@@ -40,7 +40,7 @@ def reproduce_cmd(quick, only, jobs, results_dir, no_progress, no_plots, as_json
 
     import pandas as pd
 
-    from experiments.runner import output_dir
+    from kvsched.experiments.runner import output_dir
 
     modules = paper_experiments()
     for o in outcomes:

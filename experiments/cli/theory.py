@@ -53,7 +53,7 @@ def rayleigh_cmd(u_flag, us, no_eigen, no_maximiser, as_json):
 @json_option
 def bounds_cmd(alphas, Ms, as_json):
     """A_max's lower and upper bounds against alpha and the (2/13) sqrt(M) SF bound."""
-    from kvsched.theory.bounds import amax_lower, amax_upper, sf_lower
+    from kvsched.theory.ratios import amax_lower, amax_upper, sf_lower
 
     alphas = alphas or (1.0, 0.5, 0.25, 1 / 9, 1 / 16, 0.01)
     amax = [{"alpha": a, "lower": float(amax_lower(a)), "upper": float(amax_upper(a))} for a in alphas]
