@@ -38,7 +38,6 @@ from kvsched.heuristics.online import BeliefPolicy, amin, run_policy, tie_priori
 from kvsched.instance import Instance
 from kvsched.result import Result
 from kvsched.simulator import Decision, PolicyView, run_online
-
 from kvsched.theory.rayleigh import rayleigh
 
 CONVENTIONS = ("W", "V1")

@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from kvsched.generators import random_family
 from kvsched import paths
+from kvsched.generators import random_family
 from kvsched.models.cpsat import solve_cpsat
 
 DEFAULT_VARIANTS = ("unit+ti", "staircase+ti", "unit", "staircase")
@@ -52,7 +52,7 @@ def main(argv=None):
                       f"bound {res.bound:7.1f} gap {res.gap:.3f} {res.wall_time:6.2f}s det {row['det']:.2f}",
                       flush=True)
 
-    lines = [f"# CP-SAT variants on `random` (M = 40, s, o on 1..11, arrivals 0)", "",
+    lines = ["# CP-SAT variants on `random` (M = 40, s, o on 1..11, arrivals 0)", "",
              f"{args.workers} workers, {args.time_limit:g} s limit, seeds 0..{args.seeds - 1}. "
              "Proved = CP-SAT's incumbent equals its rounded-up bound. Times in seconds (wall, "
              "on a shared 2-core machine); unproved runs count as the limit.", "",

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from kvsched.generators import FAMILIES
 from kvsched import paths
+from kvsched.generators import FAMILIES
 from kvsched.models.lp import solve_lp
 from kvsched.models.milp import solve_milp
 

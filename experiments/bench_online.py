@@ -12,11 +12,11 @@ import time
 
 import numpy as np
 
+from kvsched import paths
+from kvsched import predictions as P
 from kvsched.heuristics.baselines import mcsf
 from kvsched.heuristics.online import POLICIES
-from kvsched import predictions as P
 from kvsched.instance import Instance
-from kvsched import paths
 from kvsched.result import Result, finish
 from kvsched.simulator import poisson_arrivals, simulate, with_arrivals
 from kvsched.workload import closeness_table, lmsys_like

@@ -11,8 +11,8 @@ import argparse
 import platform
 import time
 
-from kvsched.instance import Instance
 from kvsched import paths
+from kvsched.instance import Instance
 from kvsched.paths import shared_trace
 from kvsched.traces import PRESETS, load_trace
 

@@ -24,11 +24,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kvsched import predictions
+from kvsched.experiments import amin_conventions
+from kvsched.experiments.empirical import ALGORITHMS, HSF, PROVEN, algorithm, certify_small, hsf_ratio, opt_ratio
 from kvsched.instance import Instance
 from kvsched.result import is_proven_optimal
-from kvsched.experiments import amin_conventions
 from kvsched.theory import families
-from kvsched.experiments.empirical import ALGORITHMS, HSF, PROVEN, algorithm, certify_small, hsf_ratio, opt_ratio
 from kvsched.workload import lmsys_like
 
 from .spec import Algorithm, Case, Experiment, Grid, InstanceSpec, from_family

@@ -24,8 +24,8 @@ from typing import Mapping, Optional, Sequence
 
 from kvsched import heuristics
 from kvsched.heuristics.online import run_policy
-from kvsched.models.certify import Certificate, certify
 from kvsched.instance import Instance
+from kvsched.models.certify import Certificate, certify
 from kvsched.result import Result
 
 PROVEN = "proven-optimum"

@@ -34,8 +34,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from kvsched import heuristics
-from kvsched import models
+from kvsched import heuristics, models
 from kvsched.models.certify import certify
 from kvsched.result import is_proven_optimal
 

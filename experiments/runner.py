@@ -31,7 +31,6 @@ from typing import Optional
 from tqdm import tqdm
 
 from kvsched import paths
-
 from kvsched.paths import REPO_ROOT
 from kvsched.result import Result, gap
 from kvsched.schedule import Schedule

@@ -93,8 +93,8 @@ def write_rayleigh(rows: list, extra: list = ()) -> dict:
 
 def sf_family_rows() -> list:
     """SF's TCT over the witness schedule's TCT on the seed family and the blocker family."""
-    from kvsched.heuristics.baselines import fcfs, mcsf
     from kvsched.bounds import lower_bound
+    from kvsched.heuristics.baselines import fcfs, mcsf
     from kvsched.theory import families
     from kvsched.validator import validate
 

@@ -83,8 +83,8 @@ def measure_amin_load(us=(2, 4), sizes=((500, 50), (1000, 100), (3000, 100), (30
 
 
 def run_adversarial(iterations: int, labels=None, out_dir=WORST_DIR) -> Path:
-    from kvsched.experiments.cli.adversarial import LABELS
     from kvsched.experiments.adversarial import SearchSettings, save, search
+    from kvsched.experiments.cli.adversarial import LABELS
 
     t0 = time.perf_counter()
     rows = []
@@ -111,8 +111,8 @@ def run_adversarial(iterations: int, labels=None, out_dir=WORST_DIR) -> Path:
 
 def measure_sf_opt(Ms=(4, 9, 16, 25, 36), time_limit: float = 120.0, out_dir=CHECKS_DIR) -> Path:
     """SF and FCFS against the certified optimum on the blocker family (small M)."""
-    from kvsched.theory import families as fam
     from kvsched.experiments.empirical import algorithm, certify_small, opt_ratio
+    from kvsched.theory import families as fam
 
     t0 = time.perf_counter()
     rows = []
@@ -336,7 +336,9 @@ def claims_part(notes: dict) -> list:
     lines += ["**Sorted-F is at most 48 times OPT** (all arrivals 0, s and o small relative to M). "
               f"Measured: worst Sorted-F / OPT over the cr-small families with all arrivals at 0 "
               f"{_fmt(small('sorted-f'))} (any selector, proven optima; with Poisson arrivals, outside the "
-              f"claim since the ordering ignores arrivals, {_fmt(small('sorted-f', 'Poisson'))}); worst found by the adversarial search {_fmt(adv('sorted-f'))} over the four "
+              f"claim since the ordering ignores arrivals, {_fmt(small('sorted-f', 'Poisson'))}); "
+              "worst found by the adversarial search "
+              f"{_fmt(adv('sorted-f'))} over the four "
               f"selectors (n <= 6, M <= 16: s and o are not small relative to M there, so the claim's premise is "
               f"stretched in the adversary's favour); the stagger family of `kvsched.theory.families` "
               f"(identical requests, Sorted-F runs back-to-back batches, a staggered witness bounds OPT) reaches "

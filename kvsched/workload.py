@@ -132,8 +132,10 @@ def closeness(instance: Optional[Instance] = None) -> list:
 
 def closeness_table(instance: Optional[Instance] = None) -> str:
     """:func:`closeness` as a markdown table."""
+    def fmt(v):
+        return "-" if v is None else f"{v:,.2f}" if isinstance(v, float) else f"{v:,}"
+
     lines = ["| length | stat | target | model (exact pmf) | sample |", "|---|---|---|---|---|"]
     for kind, key, tgt, model, sample in closeness(instance):
-        fmt = (lambda v: "-" if v is None else f"{v:,.2f}" if isinstance(v, float) else f"{v:,}")
         lines.append(f"| {kind} | {key} | {fmt(tgt)} | {fmt(model)} | {fmt(sample)} |")
     return "\n".join(lines)

@@ -17,8 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-from kvsched import heuristics
-from kvsched import models
+from kvsched import heuristics, models
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
 from kvsched.result import SKIPPED, Result, gap, is_proven_optimal

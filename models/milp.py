@@ -26,8 +26,16 @@ from kvsched.instance import Instance
 from kvsched.result import Result, checked, finish
 from kvsched.schedule import Schedule
 
-from .timeindexed import (ModelTooLarge, add_core_rows, build_model, class_counts, disaggregate, estimated_nonzeros,
-                          optimality_windows, violated_core_rows)
+from .timeindexed import (
+    ModelTooLarge,
+    add_core_rows,
+    build_model,
+    class_counts,
+    disaggregate,
+    estimated_nonzeros,
+    optimality_windows,
+    violated_core_rows,
+)
 from .windows import start_windows
 
 MIP_ABS_GAP = 0.999  # the objective is integral: a gap below 1 proves optimality

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from kvsched.experiments.cli import cli
-from kvsched.io import read_instance
 from kvsched import paths
 from kvsched.experiments.adversarial import SearchSettings, mutate, random_instance, repair, save, search, verify
+from kvsched.experiments.cli import cli
 from kvsched.experiments.empirical import algorithm, certify_small
+from kvsched.io import read_instance
 from kvsched.validator import validate
 
 QUICK = SearchSettings(iterations=25, keep=2)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kvsched.instance import Instance
 from kvsched import paths
 from kvsched.experiments.amin_conventions import counts, fluid_instance, measure, run_amin, tie_order
+from kvsched.instance import Instance
 
 
 def test_counts_follow_the_maximiser():

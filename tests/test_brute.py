@@ -4,13 +4,13 @@ import itertools
 
 import pytest
 
-from kvsched.heuristics import best_of
 from kvsched import Instance
 from kvsched.bounds import lower_bound
 from kvsched.generators import random_family, tiny
-from kvsched.validator import validate
+from kvsched.heuristics import best_of
 from kvsched.models.brute import solve_brute
 from kvsched.models.windows import start_windows
+from kvsched.validator import validate
 
 
 def test_spec_worked_instance_optimum_is_11(worked):

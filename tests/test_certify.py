@@ -3,9 +3,10 @@
 import json
 
 from conftest import last_json, run_cli
+
 from kvsched import Instance, Schedule, validate
-from kvsched.models.certify import certify
 from kvsched.generators import FAMILIES
+from kvsched.models.certify import certify
 
 
 def test_certify_worked_instance_is_optimal(worked):

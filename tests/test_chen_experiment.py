@@ -8,12 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kvsched import experiments
+from kvsched import experiments, predictions
 from kvsched.experiments import chen_predictions as C
 from kvsched.experiments.runner import run_experiment
 from kvsched.experiments.spec import Grid, InstanceSpec
 from kvsched.heuristics.online import run_policy
-from kvsched import predictions
 from kvsched.workload import lmsys_like
 
 SETTINGS = ("exact", "rough", "buckets", "overlap:0.1", "overlap:0.95")

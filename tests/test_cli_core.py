@@ -1,9 +1,7 @@
 """The CLI contract of run / solve / certify / validate: --json fields and bad input."""
 
-import json
 
 import pytest
-
 from conftest import last_json, run_cli
 
 WORKED = {"M": 6, "requests": [{"prompt": 2, "output": o} for o in (1, 1, 2, 3)]}

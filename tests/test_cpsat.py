@@ -2,16 +2,15 @@
 
 import pytest
 
-from kvsched import models
-from kvsched.heuristics import best_of
-from kvsched.heuristics.baselines import fcfs
-from kvsched import Instance, Schedule
+from kvsched import Instance, Schedule, models
 from kvsched.bounds import lower_bound
 from kvsched.generators import jaillet, random_family
-from kvsched.validator import validate
+from kvsched.heuristics import best_of
+from kvsched.heuristics.baselines import fcfs
 from kvsched.models.brute import solve_brute
-from kvsched.models.cpsat import build_model, add_hint, core_families, solve_cpsat
+from kvsched.models.cpsat import add_hint, build_model, core_families, solve_cpsat
 from kvsched.models.windows import start_windows
+from kvsched.validator import validate
 
 
 def agreement_instance(seed):

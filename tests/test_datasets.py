@@ -7,14 +7,13 @@ import threading
 
 import pytest
 from click.testing import CliRunner
+from conftest import last_json, run_cli
 
 from kvsched import datasets
-from kvsched.experiments.cli import cli
 from kvsched.datasets import DatasetError, download, fetch, sha256_file
+from kvsched.experiments.cli import cli
 from kvsched.paths import shared_data_dir, shared_trace
 from kvsched.traces import PRESETS
-
-from conftest import last_json, run_cli
 
 FIXTURE = b"num_prefill_tokens,num_decode_tokens\n3,5\n7,2\n"
 FIXTURE_SHA = hashlib.sha256(FIXTURE).hexdigest()

@@ -7,14 +7,23 @@ from __future__ import annotations
 
 import pytest
 
+from kvsched.experiments.empirical import (
+    ALGORITHMS,
+    BOUND_ONLY,
+    HSF,
+    PROVEN,
+    algorithm,
+    certify_small,
+    hsf_rows,
+    opt_ratio,
+    ratio_rows,
+)
 from kvsched.heuristics.online import run_policy
-from kvsched.models.certify import Certificate
 from kvsched.instance import Instance
+from kvsched.models.certify import Certificate
 from kvsched.schedule import Schedule
 from kvsched.theory import families as fam
 from kvsched.theory.ratios import amax_lower, amax_upper
-from kvsched.experiments.empirical import (ALGORITHMS, BOUND_ONLY, HSF, PROVEN, algorithm, certify_small,
-                                      hsf_rows, opt_ratio, ratio_rows)
 
 SPEC_INST = Instance(6, (2,) * 4, (1, 1, 2, 3))  # SPEC worked check: H-SF TCT 11
 

@@ -1,12 +1,12 @@
 """The admission engine: future-memory check, prefix rule, backfill, FCFS / MC-SF."""
 
 import numpy as np
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from kvsched import heuristics
+from kvsched import Instance, Schedule, heuristics, validate
 from kvsched.heuristics.baselines import fcfs, mcsf
 from kvsched.heuristics.engine import FutureProfile
-from kvsched import Instance, Schedule, validate
 
 
 def test_worked_check_mcsf(worked):

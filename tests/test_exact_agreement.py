@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from kvsched import heuristics
-from kvsched import models
-from kvsched import Instance, validate
+from kvsched import Instance, heuristics, models, validate
 from kvsched.generators import FAMILIES
 
 LIMIT = 30.0

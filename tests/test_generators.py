@@ -6,9 +6,9 @@ from functools import lru_cache
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 from kvsched import heuristics
-from conftest import run_cli
 from kvsched.generators import FAMILIES, GeneratorError, generate, known_optimum
 from kvsched.instance import Instance
 from kvsched.io import read_instance

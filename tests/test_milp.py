@@ -8,15 +8,22 @@ import random
 
 import pytest
 
-from kvsched.heuristics import best_of, run
 from kvsched.bounds import lower_bound
+from kvsched.heuristics import best_of, run
 from kvsched.instance import Instance
-from kvsched.validator import validate
 from kvsched.models.lp import solve_lp
 from kvsched.models.milp import run_highs, solve_milp, upper_bound
-from kvsched.models.timeindexed import (RequestClass, build_model, class_counts, core_families, disaggregate,
-                                optimality_windows, request_classes)
+from kvsched.models.timeindexed import (
+    RequestClass,
+    build_model,
+    class_counts,
+    core_families,
+    disaggregate,
+    optimality_windows,
+    request_classes,
+)
 from kvsched.models.windows import start_windows
+from kvsched.validator import validate
 
 
 def exhaustive_optimum(inst: Instance) -> int:

@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kvsched.heuristics.baselines import fcfs, mcsf
-from kvsched.heuristics.online import amax, amin, run_policy
 from kvsched import predictions
 from kvsched.bounds import lower_bound
+from kvsched.heuristics.baselines import fcfs, mcsf
+from kvsched.heuristics.online import amin, run_policy
 from kvsched.instance import Instance
 from kvsched.simulator import PolicyView
 

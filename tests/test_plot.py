@@ -2,14 +2,12 @@
 
 import numpy as np
 from click.testing import CliRunner
+from conftest import run_cli
 
-from kvsched import heuristics
-from kvsched import Instance, Schedule
+from kvsched import Instance, Schedule, heuristics
 from kvsched.experiments.cli import cli
 from kvsched.plot import plot_schedule, schedule_figure
 from kvsched.validator import memory_profile
-
-from conftest import run_cli
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # request 1 is cut after round 2 and restarted at 3; request 2 arrives at 1 (hand-checked feasible:

@@ -16,10 +16,10 @@ import sys
 import pytest
 
 from kvsched import heuristics
+from kvsched.bounds import lower_bound
 from kvsched.experiments import jaillet_synthetic as J
 from kvsched.experiments import reproduce as R
 from kvsched.experiments.runner import RunSummary, row_from_result, run_experiment
-from kvsched.bounds import lower_bound
 from kvsched.paths import REPO_ROOT
 from kvsched.result import finish
 

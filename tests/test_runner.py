@@ -15,18 +15,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import last_json
 
 from kvsched import experiments
 from kvsched.experiments.cache import CacheWarning, ResultStore
+from kvsched.experiments.cli import cli
 from kvsched.experiments.demo_baselines import task as demo_task
 from kvsched.experiments.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
 from kvsched.experiments.runner import cache_path, output_dir, run_experiment
 from kvsched.experiments.spec import Algorithm, Experiment, Grid, InstanceSpec
-from kvsched.experiments.cli import cli
 from kvsched.schedule import Schedule
 from kvsched.validator import validate
-
-from conftest import last_json
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO = TESTS_DIR.parent

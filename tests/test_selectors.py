@@ -7,8 +7,18 @@ import itertools
 import numpy as np
 import pytest
 
-from kvsched.heuristics.selectors import (SELECTORS, DPScan, batch_peak, better, dp_select, greedy_select,
-                                  longest_feasible_prefix, max_batch_size, scaled_dp_select, scaled_grid)
+from kvsched.heuristics.selectors import (
+    SELECTORS,
+    DPScan,
+    batch_peak,
+    better,
+    dp_select,
+    greedy_select,
+    longest_feasible_prefix,
+    max_batch_size,
+    scaled_dp_select,
+    scaled_grid,
+)
 from kvsched.heuristics.sorted_f import batch_order
 from kvsched.instance import Instance
 from kvsched.schedule import Schedule
@@ -180,7 +190,7 @@ def test_max_batch_size_bounds_every_batch():
 
 def test_dp_session_reuse_gives_the_same_batches_as_fresh_dps():
     rng = np.random.default_rng(2)
-    for trial in range(6):
+    for _trial in range(6):
         n = 70
         s = rng.integers(1, 40, n)
         o = rng.integers(1, 30, n)

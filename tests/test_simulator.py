@@ -4,9 +4,17 @@ import numpy as np
 import pytest
 
 from kvsched.instance import Instance
-from kvsched.result import finish, Result
-from kvsched.simulator import (Decision, InformationBoundaryError, MemoryOverflowError, Policy, PolicyError,
-                               poisson_arrivals, simulate, timestamps_to_rounds)
+from kvsched.result import Result, finish
+from kvsched.simulator import (
+    Decision,
+    InformationBoundaryError,
+    MemoryOverflowError,
+    Policy,
+    PolicyError,
+    poisson_arrivals,
+    simulate,
+    timestamps_to_rounds,
+)
 
 
 class Scripted(Policy):

@@ -7,18 +7,17 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
+from conftest import last_json, run_cli
 
 from kvsched import heuristics
+from kvsched.families import sf_blockers
+from kvsched.generators import sf_lower_bound
 from kvsched.heuristics.engine import admission_schedule
 from kvsched.heuristics.largest_batch import largest_batch_order
 from kvsched.heuristics.selectors import SELECTORS
 from kvsched.heuristics.sorted_f import RoundProfile, place, promise_order, sorted_f, sorted_f_order
-from kvsched.families import sf_blockers
-from kvsched.generators import sf_lower_bound
 from kvsched.instance import Instance
 from kvsched.validator import validate
-
-from conftest import last_json, run_cli
 
 # the seed talk's two-batch example with numbers: batch 1 = one (s, o) = (22, 2), batch 2 =
 # six (1, 3); M = 24, each batch alone fills M. o1/n1 = 2 > o2/n2 = 1/2, so batch 2 first:
@@ -97,7 +96,7 @@ def test_placement_matches_naive_reference(backfill):
 def test_placement_matches_naive_reference_on_long_horizons():
     # long horizons exercise the chunked sliding-maximum search and the full-round cache
     rng = np.random.default_rng(17)
-    for trial in range(4):
+    for _trial in range(4):
         n, M = 120, 70
         s = rng.integers(1, 40, n)
         o = np.minimum(rng.integers(1, 60, n), M - s)
@@ -159,9 +158,8 @@ def test_largest_batch_first_packs_by_ascending_size():
 
 
 def test_sorted_f_is_never_below_opt():
-    from kvsched.models import solve
-
     from kvsched.generators import tiny
+    from kvsched.models import solve
 
     checked = 0
     for seed in range(8):
@@ -188,7 +186,7 @@ def test_seed_sf_family_ratio_is_small():
         o = o_of(inst)
         assert heuristics.run("mcsf", inst).objective == sf_tct
         assert heuristics.run("sorted-f", inst, selector="quantile").objective == sorted_tct
-        type2_first = admission_schedule(inst, lambda i: (-o[i], i))
+        type2_first = admission_schedule(inst, lambda i: (-o[i], i))  # noqa: B023 (called in this iteration)
         assert validate(inst, type2_first).tct == a_tct
     assert heuristics.run("sorted-f", sf_lower_bound(M=100), selector="dp").objective == 34622
     assert round(41860 / 34622, 3) == 1.209 and round(653420 / 515687, 3) == 1.267

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from kvsched.instance import Instance
-from kvsched.theory import ratios, rayleigh as ry
+from kvsched.theory import ratios
+from kvsched.theory import rayleigh as ry
 
 # ------------------------------------------------------------------ Rayleigh quotient
 
@@ -137,9 +138,9 @@ def test_cli_rayleigh_rejects_bad_u():
 
 # ------------------------------------------------------------------ families
 
+from kvsched.bounds import lower_bound  # noqa: E402
 from kvsched.heuristics.baselines import fcfs, mcsf  # noqa: E402
 from kvsched.heuristics.sorted_f import sorted_f  # noqa: E402
-from kvsched.bounds import lower_bound  # noqa: E402
 from kvsched.theory import families as fam  # noqa: E402
 from kvsched.validator import validate  # noqa: E402
 

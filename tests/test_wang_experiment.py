@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from kvsched import experiments
+from kvsched.bounds import lower_bound
 from kvsched.experiments import wang_workloads as W
 from kvsched.experiments.cache import ResultStore
 from kvsched.experiments.runner import run_experiment
 from kvsched.experiments.spec import Grid, InstanceSpec
-from kvsched.bounds import lower_bound
 from kvsched.families import sf_blockers
 from kvsched.schedule import Schedule
 from kvsched.validator import validate

@@ -31,10 +31,9 @@ def experiment_cmd(name, quick, jobs, executor, scheduler, results_dir, no_progr
 
     Writes results/NAME/ (results/NAME/quick/ with --quick): results.csv, summary.md,
     plots and run.json; the cache is results/cache/NAME.jsonl."""
-    from kvsched import experiments
+    from kvsched import experiments, paths
     from kvsched.experiments.executors import make_executor
     from kvsched.experiments.runner import run_experiment
-    from kvsched import paths
 
     if executor == "dask" and not scheduler:
         raise click.UsageError("--executor dask needs --scheduler ADDRESS")

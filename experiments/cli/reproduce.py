@@ -24,8 +24,8 @@ def reproduce_cmd(quick, only, jobs, results_dir, no_progress, no_plots, as_json
     """Run the experiments that reproduce the papers and rewrite results/README.md, which
     shows each table next to the paper's reported numbers, with the command, seeds,
     versions and wall times. Cached results are reused, so an interrupted run resumes."""
-    from kvsched.experiments.reproduce import comparison, overview, paper_experiments, reproduce
     from kvsched import paths
+    from kvsched.experiments.reproduce import comparison, overview, paper_experiments, reproduce
 
     results_dir = results_dir or paths.results_dir()
     say = (lambda msg: click.echo(msg, err=True)) if as_json else click.echo

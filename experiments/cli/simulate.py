@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
-from kvsched.heuristics.online import CONVENTIONS, POLICIES, run_policy
 from kvsched import predictions
 from kvsched.bounds import lower_bound
+from kvsched.heuristics.online import CONVENTIONS, POLICIES, run_policy
 from kvsched.instance import InstanceError
 from kvsched.simulator import PolicyError, summary
 
@@ -23,7 +23,8 @@ from ._common import emit_json, json_option, load_instance
 @click.option("--seed", default=0, show_default=True, help="tie-break seed (amax, amin) and noise seed")
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="W", show_default=True,
               help="A_min refinement / cancellation convention (SPEC section 2)")
-@click.option("--margin", type=click.FloatRange(min=0.0, max=1e6), default=0.0, show_default=True, help="protection margin of mcsf / fcfs point predictions")
+@click.option("--margin", type=click.FloatRange(min=0.0, max=1e6), default=0.0, show_default=True,
+              help="protection margin of mcsf / fcfs point predictions")
 @click.option("--no-reuse", is_flag=True, help="amax: keep an early finisher's memory reserved until p + u")
 @json_option
 def simulate_cmd(policy, instance_path, pred, seed, convention, margin, no_reuse, as_json):

@@ -13,8 +13,8 @@ import time
 import click
 import numpy as np
 
-from kvsched.heuristics.selectors import SELECTORS, quality
 from kvsched.bounds import lower_bound
+from kvsched.heuristics.selectors import SELECTORS, quality
 from kvsched.result import Result, finish
 
 from ._common import emit_json, json_option, load_instance

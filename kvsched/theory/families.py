@@ -45,7 +45,6 @@ import numpy as np
 from kvsched.instance import Instance
 from kvsched.schedule import Schedule
 
-
 # ------------------------------------------------------------------ witness helpers
 
 
