@@ -65,15 +65,15 @@ def test_hint_is_the_warm_start_and_satisfies_the_model():
     windows = start_windows(inst, warm.objective)
     model, starts, x = build_model(inst, windows, "unit", True, False, True, lower_bound(inst), warm.objective)
     add_hint(model, inst, starts, x, warm.schedule, True)
-    hint = model.Proto().solution_hint
+    hint = model.proto.solution_hint
     by_var = dict(zip(hint.vars, hint.values))
-    assert [by_var[p.Index()] for p in starts] == warm.schedule.starts  # no identical requests here
-    assert all(by_var[v.Index()] == (t == warm.schedule.starts[i]) for (i, t), v in x.items())
+    assert [by_var[p.index] for p in starts] == warm.schedule.starts  # no identical requests here
+    assert all(by_var[v.index] == (t == warm.schedule.starts[i]) for (i, t), v in x.items())
     solver = cp_model.CpSolver()
     solver.parameters.fix_variables_to_their_hinted_value = True
     solver.parameters.num_workers = 1
-    assert solver.Solve(model) == cp_model.OPTIMAL  # the complete hint is a solution
-    assert solver.ObjectiveValue() == warm.objective
+    assert solver.solve(model) == cp_model.OPTIMAL  # the complete hint is a solution
+    assert solver.objective_value == warm.objective
 
 
 def test_hint_is_sorted_within_identical_requests():
@@ -88,8 +88,8 @@ def test_hint_is_sorted_within_identical_requests():
     solver = cp_model.CpSolver()
     solver.parameters.fix_variables_to_their_hinted_value = True
     solver.parameters.num_workers = 1
-    assert solver.Solve(model) == cp_model.OPTIMAL
-    assert [solver.Value(p) for p in starts] == [0, 5, 10]
+    assert solver.solve(model) == cp_model.OPTIMAL
+    assert [solver.value(p) for p in starts] == [0, 5, 10]
 
 
 def test_ub_schedule_replaces_the_heuristic():

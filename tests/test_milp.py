@@ -214,13 +214,13 @@ def test_highs_and_ortools_in_one_process():
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
-    x = model.NewIntVar(0, 10, "x")
-    y = model.NewIntVar(0, 10, "y")
-    model.Add(x + 2 * y <= 7)
-    model.Maximize(x + y)
+    x = model.new_int_var(0, 10, "x")
+    y = model.new_int_var(0, 10, "y")
+    model.add(x + 2 * y <= 7)
+    model.maximize(x + y)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    assert solver.Solve(model) == cp_model.OPTIMAL and solver.ObjectiveValue() == 7
+    assert solver.solve(model) == cp_model.OPTIMAL and solver.objective_value == 7
     assert solve_milp(HARD10, time_limit=0.0).report.feasible  # HiGHS still runs afterwards
 
 
