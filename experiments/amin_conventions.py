@@ -7,7 +7,7 @@ interval ``[1, u]``, all at round 0, ``M = m_factor (s + u)`` (large). The ratio
 A_min's TEL over H-SF's (H-SF, MC-SF with the true lengths, is optimal to within O(1/M) on
 these instances up to the s/M terms, as in the paper's analysis).
 
-Conventions measured (:data:`CONVENTIONS`; the options exist in :mod:`heuristics.online`):
+Conventions measured (:data:`kvsched.heuristics.online.CONVENTIONS`, where they are implemented):
 
 - ``convention``: "W" (overdue: refine to g, charged flat s + g at t + 1; cancelled
   o~ = g + 1; one seeded random priority per request) or "V1" (refine to g + 1, charged
@@ -34,13 +34,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from kvsched.heuristics.online import BeliefPolicy, amin, run_policy, tie_priorities
+from kvsched.heuristics.online import CONVENTIONS, BeliefPolicy, amin, run_policy, tie_priorities
 from kvsched.instance import Instance
 from kvsched.result import Result
 from kvsched.simulator import Decision, PolicyView, run_online
 from kvsched.theory.rayleigh import rayleigh
 
-CONVENTIONS = ("W", "V1")
 ORDERS = ("admit-first", "resolve-first")
 TIES = ("random", "index", "shorts-first", "longs-first")
 
