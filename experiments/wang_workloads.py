@@ -25,7 +25,7 @@ Two tiers, because the time-indexed LP is only tractable for short lengths:
   closed-form bound when the LP fails; ``bound_kind`` says which bound each row carries.
 
 Families: the seed talk's ``sf-lower-bound`` (M requests (sqrt(M) - 1, 1), M^1.5 requests
-(1, 2)) and :func:`kvsched.families.sf_blockers` (sqrt(M) blockers (M - 1, 1), M requests
+(1, 2)) and :func:`kvsched.theory.families.sf_blocker_family` (sqrt(M) blockers (M - 1, 1), M requests
 (1, 2)), on which SF / Sorted-F grows like sqrt(M).
 """
 
@@ -39,11 +39,11 @@ import pandas as pd
 
 from kvsched import heuristics
 from kvsched.bounds import lower_bound
-from kvsched.families import sf_blockers
 from kvsched.generators import generate as generate_family
 from kvsched.instance import Instance
 from kvsched.paths import shared_trace
 from kvsched.result import finish
+from kvsched.theory.families import sf_blocker_family
 from kvsched.traces import PRESETS, load_trace
 from kvsched.workload import lmsys_like
 
@@ -139,7 +139,7 @@ def generate(spec: InstanceSpec) -> Instance:
     if spec.family == "sf-lower-bound":
         return generate_family("sf-lower-bound", spec.n, spec.seed, **p)
     if spec.family == "sf-blockers":
-        inst = sf_blockers(p["M"])
+        inst = sf_blocker_family(p["M"], small=p["M"])
         if inst.n != spec.n:
             raise ValueError(f"sf-blockers with M = {p['M']} has n = {inst.n}, spec says {spec.n}")
         return inst

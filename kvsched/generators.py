@@ -20,6 +20,7 @@ from typing import Callable, Dict, Optional, Sequence
 import numpy as np
 
 from .instance import Instance, InstanceError
+from .theory.families import split_into_triples
 
 
 class GeneratorError(InstanceError):
@@ -106,13 +107,9 @@ def jaillet(n: Optional[int] = None, seed: int = 0, model: int = 1, M: Optional[
 def partition(n: Optional[int], seed: int = 0, M: int = 40) -> Instance:
     """A 3-partition YES instance with o_i = 1 and m = n / 3; optimum TCT = 3m(m+1)/2.
 
-    With o_i = 1 a request started at p holds memory only in round p + 1, namely
-    w_i = s_i + 1, so a schedule assigns every request a round and the rounds' sets must each
-    have sum w <= M. Every w_i lies strictly between M/4 and M/2, so no round holds 4 requests:
-    the k-th smallest completion is at least ceil(k/3), and TCT >= 3(1 + ... + m) = 3m(m+1)/2.
-    The w_i are drawn as m triples each summing to exactly M (then shuffled), so the triples in
-    rounds 1..m attain the bound. (Conversely TCT = 3m(m+1)/2 forces three requests in each of
-    rounds 1..m, i.e. a 3-partition: the family is strongly NP-hard.)"""
+    The values w_i = s_i + 1 (a request with o_i = 1 holds w_i in its one round) lie strictly
+    between M/4 and M/2 and are drawn as m triples each summing to exactly M, then shuffled;
+    why that makes 3m(m+1)/2 the optimum: :mod:`kvsched.theory.families`."""
     n = _need_n("partition", n, 3)
     if n % 3:
         raise GeneratorError(f"family 'partition': n must be a multiple of 3 (n = 3m), got {n}")
@@ -135,7 +132,7 @@ def partition(n: Optional[int], seed: int = 0, M: int = 40) -> Instance:
 def known_optimum(inst: Instance) -> Optional[int]:
     """The optimum TCT 3m(m+1)/2 if ``inst`` has the ``partition`` form (o_i = 1, arrivals 0,
     n = 3m, every s_i + 1 strictly inside (M/4, M/2)) and the values s_i + 1 split into m
-    triples of sum M (checked by a backtracking search); otherwise None."""
+    triples of sum M (:func:`kvsched.theory.families.split_into_triples`); otherwise None."""
     n, M = inst.n, inst.M
     if n % 3 or set(inst.outputs) != {1} or not inst.all_at_zero:
         return None
@@ -143,23 +140,7 @@ def known_optimum(inst: Instance) -> Optional[int]:
     if not all(4 * x > M and 2 * x < M for x in w) or sum(w) != (n // 3) * M:
         return None
     m = n // 3
-    return 3 * m * (m + 1) // 2 if _triples(sorted(w, reverse=True), M) else None
-
-
-def _triples(w: list, target: int) -> bool:
-    """Can the multiset ``w`` (sorted descending) be split into triples of sum ``target``?"""
-    if not w:
-        return True
-    first, rest = w[0], w[1:]
-    tried = set()
-    for j in range(len(rest)):
-        for k in range(j + 1, len(rest)):
-            pair = (rest[j], rest[k])
-            if first + rest[j] + rest[k] == target and pair not in tried:
-                tried.add(pair)
-                if _triples(rest[:j] + rest[j + 1:k] + rest[k + 1:], target):
-                    return True
-    return False
+    return 3 * m * (m + 1) // 2 if split_into_triples(w, M) is not None else None
 
 
 def sf_lower_bound(n: Optional[int] = None, seed: int = 0, M: int = 16) -> Instance:
