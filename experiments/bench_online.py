@@ -14,11 +14,12 @@ import numpy as np
 
 from kvsched import paths
 from kvsched import predictions as P
+from kvsched.generators import poisson_arrivals
 from kvsched.heuristics.baselines import mcsf
 from kvsched.heuristics.online import POLICIES
 from kvsched.instance import Instance
 from kvsched.result import Result, finish
-from kvsched.simulator import poisson_arrivals, simulate, with_arrivals
+from kvsched.simulator import simulate, with_arrivals
 from kvsched.workload import closeness_table, lmsys_like
 
 M = 16_384  # KV cache (tokens) of the prediction experiments and timings

@@ -5,7 +5,7 @@
 instance (compare ``Instance.digest``). The instance name records the parameters.
 
 - ``random``: M = 40, s_i and o_i uniform on 1..11, all arrivals 0; ``rate`` > 0 gives Poisson
-  arrivals instead (first request at 0, exponential gaps of mean 1/rate, a_i = floor(t_i)).
+  arrivals instead (:func:`poisson_arrivals`, drawn from the family's generator after s and o).
 - ``tiny``: n <= 7 requests for the exhaustive oracle: M = 10, s_i on 1..4, o_i on 1..5.
 - ``jaillet``: Jaillet et al. (SPEC section 4).
 - ``partition``: a 3-partition YES instance with o_i = 1 and known optimum (:func:`known_optimum`).
@@ -15,7 +15,7 @@ instance (compare ``Instance.digest``). The instance name records the parameters
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 
@@ -35,12 +35,17 @@ def _need_n(family: str, n: Optional[int], lo: int = 1, hi: Optional[int] = None
     return n
 
 
-def _poisson_process(rng: np.random.Generator, n: int, rate: float) -> tuple:
-    """Arrival rounds of n requests: t_0 = 0, gaps ~ Exp(mean 1/rate), a_i = floor(t_i)."""
+def poisson_arrivals(n: int, rate: float, seed: Union[int, np.random.Generator] = 0) -> np.ndarray:
+    """Arrival rounds of n requests of a Poisson process with ``rate`` requests per round: n
+    exponential gaps of mean 1/rate are drawn from ``seed`` (an int, or a generator whose
+    stream continues), their running sums shifted so the first request arrives at time 0,
+    and ``a_i = floor(t_i)`` (docs/model.md §7.1)."""
     if not rate > 0:
         raise GeneratorError(f"rate must be > 0, got {rate}")
-    t = np.concatenate([[0.0], np.cumsum(rng.exponential(1.0 / rate, size=n - 1))])
-    return tuple(np.floor(t).astype(np.int64).tolist())
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    times = np.cumsum(rng.exponential(1.0 / rate, size=n))
+    times -= times[0]
+    return np.floor(times).astype(np.int64)
 
 
 def _uniform_family(name: str, n, seed, M, s_max, o_max, rate, n_max=None) -> Instance:
@@ -50,7 +55,7 @@ def _uniform_family(name: str, n, seed, M, s_max, o_max, rate, n_max=None) -> In
     rng = np.random.default_rng(seed)
     s = rng.integers(1, s_max + 1, size=n)
     o = rng.integers(1, o_max + 1, size=n)
-    arrivals = _poisson_process(rng, n, rate) if rate is not None else ()
+    arrivals = tuple(poisson_arrivals(n, rate, rng).tolist()) if rate is not None else ()
     tag = f"-rate{rate:g}" if rate is not None else ""
     return Instance(M, tuple(s.tolist()), tuple(o.tolist()), arrivals, name=f"{name}-n{n}-seed{seed}{tag}")
 

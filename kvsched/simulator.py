@@ -33,6 +33,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .generators import poisson_arrivals  # noqa: F401  (the one generator, also used from here)
 from .instance import Instance
 from .result import Result, finish
 from .schedule import Schedule
@@ -227,15 +228,6 @@ def simulate(instance: Instance, policy: Policy, max_rounds: Optional[int] = Non
 
 
 # ------------------------------------------------------------------ arrival helpers
-def poisson_arrivals(n: int, rate: float, seed: int = 0) -> np.ndarray:
-    """Arrival rounds of a Poisson process with ``rate`` requests per round, starting at
-    time 0: ``round = floor(time)``."""
-    rng = np.random.default_rng(seed)
-    times = np.cumsum(rng.exponential(1.0 / rate, size=n)) - 0.0
-    times -= times[0]
-    return np.floor(times).astype(np.int64)
-
-
 def timestamps_to_rounds(timestamps: Sequence[float], seconds_per_round: float) -> np.ndarray:
     """Map trace timestamps to rounds: ``floor((time - first time) / seconds_per_round)``."""
     ts = np.asarray(timestamps, dtype=float)

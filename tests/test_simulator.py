@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from kvsched.generators import poisson_arrivals
 from kvsched.instance import Instance
 from kvsched.result import Result, finish
 from kvsched.simulator import (
@@ -11,7 +12,6 @@ from kvsched.simulator import (
     MemoryOverflowError,
     Policy,
     PolicyError,
-    poisson_arrivals,
     simulate,
     timestamps_to_rounds,
 )
