@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
 from kvsched.result import Result, checked, finish
 from kvsched.schedule import Schedule
 
+from .structure import core_families, interchangeable_requests, request_classes
 from .windows import horizon, start_windows
 
 FORMULATIONS = ("unit", "staircase")
@@ -81,11 +81,9 @@ def add_memory(model, instance: Instance, starts: list, formulation: str) -> Non
 
 
 def identical_classes(instance: Instance) -> list:
-    """Index lists of requests with equal ``(s, o, a)`` (interchangeable), in index order."""
-    classes = defaultdict(list)
-    for i, key in enumerate(zip(instance.prompts, instance.outputs, instance.arrivals)):
-        classes[key].append(i)
-    return [idx for idx in classes.values() if len(idx) > 1]
+    """The groups of interchangeable requests with more than one member
+    (:func:`models.structure.interchangeable_requests`)."""
+    return [idx for idx in interchangeable_requests(instance) if len(idx) > 1]
 
 
 def add_symmetry_breaking(model, instance: Instance, starts: list) -> None:
@@ -95,35 +93,18 @@ def add_symmetry_breaking(model, instance: Instance, starts: list) -> None:
             model.add(starts[i] <= starts[j])
 
 
-def core_families(instance: Instance) -> list:
-    """The "core" inequalities as ``(members, h, k)``: at every round at most k of
-    ``members`` (requests with ``o_j >= o*``) have age greater than h, where
-    ``h = floor((M - s_min - o*) / k) - s_min`` and ``s_min`` is their least prompt.
-    Proof: if k + 1 of them are that old at round tau, let i be the first of them to
-    complete; at ``C_i`` it holds ``>= s_min + o*`` and the other k hold ``>= s_min + h + 1``
-    each, which exceeds M (for h < 0 the same holds with h = 0: at most k of them run).
-    Only families with more than k possible holders (``o_j > h``) are returned."""
-    M, s, o = instance.M, instance.prompts, instance.outputs
-    families = []
-    for o_star in sorted(set(o)):
-        members = [j for j in range(instance.n) if o[j] >= o_star]
-        s_min = min(s[j] for j in members)
-        for k in range(1, len(members)):
-            h = max(0, (M - s_min - o_star) // k - s_min)
-            holders = [j for j in members if o[j] > h]
-            if len(holders) > k:
-                families.append((tuple(holders), h, k))
-            if h == 0:  # "at most k running"; larger k is implied
-                break
-    return families
-
-
-def add_core_cuts(model, instance: Instance, starts: list) -> None:
-    """Each core family as a cumulative of capacity k (NoOverlap for k = 1) over the
-    intervals ``[p_j + h, p_j + o_j)`` (rounds where j is older than h)."""
-    for members, h, k in core_families(instance):
+def add_core_cuts(model, instance: Instance, windows: list, starts: list) -> None:
+    """Each core family of :func:`models.structure.core_families` (thresholds on ``o``
+    only, one class per request) as a cumulative of capacity k (NoOverlap for k = 1) over
+    the intervals ``[p_j + h, p_j + o_j)`` (rounds where j is older than h) of its members
+    that can get that old (``o_j > h``); families with at most k of those are implied."""
+    classes = request_classes(instance, windows, aggregate=False)
+    for members, k, h in core_families(classes, instance.M, prompt_thresholds=False):
+        holders = [j for j in members if instance.outputs[j] > h]
+        if len(holders) <= k:
+            continue
         ivs = [model.new_fixed_size_interval_var(starts[j] + h, instance.outputs[j] - h, f"c{j}_{h}_{k}")
-               for j in members]
+               for j in holders]
         if k == 1:
             model.add_no_overlap(ivs)
         else:
@@ -190,7 +171,7 @@ def build_model(instance: Instance, windows: list, formulation: str, symmetry: b
     if symmetry:
         add_symmetry_breaking(model, instance, starts)
     if core:
-        add_core_cuts(model, instance, starts)
+        add_core_cuts(model, instance, windows, starts)
     x = add_time_indexed_rows(model, instance, windows, starts) if time_indexed else {}
     set_objective(model, instance, starts, lb, ub)
     return model, starts, x

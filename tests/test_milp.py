@@ -13,15 +13,8 @@ from kvsched.heuristics import best_of, run
 from kvsched.instance import Instance
 from kvsched.models.lp import solve_lp
 from kvsched.models.milp import run_highs, solve_milp, upper_bound
-from kvsched.models.timeindexed import (
-    RequestClass,
-    build_model,
-    class_counts,
-    core_families,
-    disaggregate,
-    optimality_windows,
-    request_classes,
-)
+from kvsched.models.structure import RequestClass, core_families, request_classes
+from kvsched.models.timeindexed import build_model, class_counts, disaggregate, optimality_windows
 from kvsched.models.windows import start_windows
 from kvsched.validator import validate
 
