@@ -1,4 +1,4 @@
-"""A_min's conventions in the fluid limit (issue 5 item 6): which reading reproduces CR(u)?
+"""A_min's conventions in the fluid limit (docs/model.md §4.3): which reading reproduces CR(u)?
 
 Instance (:func:`fluid_instance`): lengths 1..u in the proportions of the maximiser x of the
 Rayleigh quotient x'A_u x / x'B_u x, read as request counts per length (``n_k = round(n1 x_k /
@@ -13,7 +13,7 @@ Conventions measured (:data:`kvsched.heuristics.online.CONVENTIONS`, where they 
   o~ = g + 1; one seeded random priority per request) or "V1" (refine to g + 1, charged
   growing; fresh random ties at every overflow and re-queue). The order inside a round is the
   same for both: completions, refinement, admission, overflow resolution, processing.
-- ``order``: the order inside a round. ``"admit-first"`` (:mod:`heuristics.online`, the SPEC's):
+- ``order``: the order inside a round. ``"admit-first"`` (:mod:`heuristics.online`, docs/model.md §4.3):
   completions, refinement, admission (W: overdue charged flat at t + 1), overflow resolution
   (which may cancel a request admitted this round, i.e. not admit it), processing.
   ``"resolve-first"`` (:class:`ResolveFirstAmin`): completions, refinement, overflow

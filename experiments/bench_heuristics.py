@@ -1,4 +1,4 @@
-"""Benchmark of Sorted-F and its four batch selectors (issue 3).
+"""Benchmark of Sorted-F and its four batch selectors (docs/model.md §3.3, §3.4).
 
 1. Speed: wall and CPU time of one Sorted-F schedule (ordering + placement; validation not
    included) per selector for n = 100, 200, 1,000, 10,000, 100,000 requests drawn from the
@@ -12,7 +12,7 @@
 4. Quality: TCT of FCFS, SF (MC-SF), largest batch first and Sorted-F relative to a lower
    bound (the LP relaxation of the time-indexed model when it solves in time, else the
    closed-form bound) on small instances.
-5. The SF lower-bound families: the seed's and :func:`kvsched.theory.families.sf_blocker_family`.
+5. The SF lower-bound families: the talk's and :func:`kvsched.theory.families.sf_blocker_family`.
 
     python3 -m kvsched.experiments.bench_heuristics [--quality-instances 50] [--quick]
 

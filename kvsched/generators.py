@@ -1,4 +1,4 @@
-"""Seeded instance families for tests and benchmarks (issue 2, item 8).
+"""Seeded instance families for tests and benchmarks (docs/model.md §7.1).
 
 :data:`FAMILIES` maps a name to ``fn(n, seed, **kw) -> Instance``. Every draw comes from
 ``numpy.random.default_rng(seed)`` in a fixed order, so (family, n, seed, kw) fixes the
@@ -7,9 +7,9 @@ instance (compare ``Instance.digest``). The instance name records the parameters
 - ``random``: M = 40, s_i and o_i uniform on 1..11, all arrivals 0; ``rate`` > 0 gives Poisson
   arrivals instead (:func:`poisson_arrivals`, drawn from the family's generator after s and o).
 - ``tiny``: n <= 7 requests for the exhaustive oracle: M = 10, s_i on 1..4, o_i on 1..5.
-- ``jaillet``: Jaillet et al. (SPEC section 4).
+- ``jaillet``: Jaillet et al.'s synthetic instances, both arrival models.
 - ``partition``: a 3-partition YES instance with o_i = 1 and known optimum (:func:`known_optimum`).
-- ``sf-lower-bound``: the seed talk's family against SF with heterogeneous prompts.
+- ``sf-lower-bound``: the talk's family against SF with heterogeneous prompts (docs/model.md §7.2).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def tiny(n: Optional[int] = 5, seed: int = 0, M: int = 10, s_max: int = 4, o_max
 
 
 def jaillet(n: Optional[int] = None, seed: int = 0, model: int = 1, M: Optional[int] = None) -> Instance:
-    """Jaillet et al.'s synthetic instances (SPEC section 4), drawn in this order:
+    """Jaillet et al.'s synthetic instances (docs/model.md §7.1), drawn in this order:
     M ~ U{30..50} (unless given), one prompt size s ~ U{1..5} for all requests,
     then model 1: n ~ U{40..60} unless ``n`` is given, o_i ~ U{1..M-s}, all arrivals 0;
     model 2: rate ~ U[0.5, 1.5], horizon T ~ U{40..60}, Poisson(rate) arrivals in each round
@@ -149,11 +149,11 @@ def known_optimum(inst: Instance) -> Optional[int]:
 
 
 def sf_lower_bound(n: Optional[int] = None, seed: int = 0, M: int = 16) -> Instance:
-    """The seed talk's family against SF (Jaillet et al.): with k = sqrt(M), M requests of
+    """The talk's family against SF (Jaillet et al.): with k = sqrt(M), M requests of
     type 1 (s = k - 1, o = 1) then M^1.5 = k^3 requests of type 2 (s = 1, o = 2), all at 0;
     n = M + k^3 is derived (``n`` may be given only to confirm it). M must be a perfect square
     >= 4. The family is deterministic: ``seed`` is accepted for the common signature, unused.
-    (SPEC section 3: the talk's claimed ratio (2/13) sqrt(M) is not what section 1's model gives.)"""
+    (docs/model.md §7.2: the talk's claimed ratio (2/13) sqrt(M) is not what the model of §1 gives.)"""
     k = math.isqrt(M)
     if k * k != M or k < 2:
         raise GeneratorError(f"family 'sf-lower-bound': M must be a perfect square >= 4, got {M}")

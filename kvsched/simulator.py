@@ -1,4 +1,4 @@
-"""Round-by-round online simulation with cancellation (SPEC section 1, "Cancellation").
+"""Round-by-round online simulation with cancellation (docs/model.md §1.5, §1.6, §4.1).
 
 Timeline of round ``t`` (the same as the offline admission engine):
 
@@ -88,7 +88,7 @@ class PolicyView:
     def __getattr__(self, name):
         if name in _HIDDEN:
             raise InformationBoundaryError(
-                f"a policy cannot read '{name}': true output lengths are hidden (SPEC section 1)")
+                f"a policy cannot read '{name}': true output lengths are hidden (docs/model.md §1.6)")
         raise AttributeError(name)
 
     @property

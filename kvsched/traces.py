@@ -1,4 +1,4 @@
-"""CSV request traces -> :class:`~kvsched.instance.Instance` (issue 2, item 2).
+"""CSV request traces -> :class:`~kvsched.instance.Instance` (docs/model.md §7.1).
 
 One entry point, :func:`load_trace`, reads a preset (every file of ``../shared/data``, see
 :data:`PRESETS`) or any CSV path and returns a :class:`TraceLoad`: the instance plus a report

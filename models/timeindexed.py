@@ -1,4 +1,4 @@
-"""The time-indexed model of SPEC section 1 (Jaillet et al.'s hindsight IP) as a Pyomo
+"""The time-indexed model of docs/model.md §5.3 (Jaillet et al.'s hindsight IP) as a Pyomo
 ``ConcreteModel``, split like PyJobShop into variables, constraints and objective.
 
 Conventions. ``x[i,t] = 1`` iff request i starts at round t (processed in rounds

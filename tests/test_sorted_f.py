@@ -19,7 +19,7 @@ from kvsched.instance import Instance
 from kvsched.theory.families import sf_blocker_family
 from kvsched.validator import validate
 
-# the seed talk's two-batch example with numbers: batch 1 = one (s, o) = (22, 2), batch 2 =
+# the talk's two-batch example with numbers: batch 1 = one (s, o) = (22, 2), batch 2 =
 # six (1, 3); M = 24, each batch alone fills M. o1/n1 = 2 > o2/n2 = 1/2, so batch 2 first:
 # TCT = o2 n2 + (o2 + o1) n1 = 18 + 5 = 23; batch 1 first (what SF does, o1 < o2):
 # o1 n1 + (o1 + o2) n2 = 2 + 30 = 32.
@@ -175,7 +175,7 @@ def test_sorted_f_is_never_below_opt():
 
 
 def test_seed_sf_family_ratio_is_small():
-    """The seed's family (SPEC section 3): SF / Sorted-F is 1.21 and 1.27 at M = 100, 400,
+    """The talk's family (docs/model.md §7.2): SF / Sorted-F is 1.21 and 1.27 at M = 100, 400,
     far below the slide's (2/13) sqrt(M) = 1.54, 3.08. The reference 1.10, 1.21 is SF
     against "type 2 first" (the slide's algorithm A); Sorted-F does better than A because
     its batches mix type-1 requests (o = 1) into the type-2 batches."""

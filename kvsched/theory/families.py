@@ -1,4 +1,4 @@
-"""Lower-bound instance families (docs/model.md §6), with witness schedules: the one home
+"""Lower-bound instance families (docs/model.md §7.2), with witness schedules: the one home
 of every family whose point is a ratio, and of the schedules that certify it.
 
 Each family returns a :class:`kvsched.instance.Instance` (all arrivals 0; seeded where
