@@ -1,4 +1,4 @@
-"""``chen-predictions``: Chen, Ye, Zhou's three prediction experiments (SPEC section 4).
+"""``chen-predictions``: Chen, Ye, Zhou's three prediction experiments (docs/model.md §1.7, §4).
 
 Average latency (TEL / n, rounds) of H-SF (true lengths, the hindsight benchmark), A_max
 (believes ``u_i``) and A_min (believes ``l_i`` and learns; convention W) under:
@@ -10,7 +10,7 @@ Average latency (TEL / n, rounds) of H-SF (true lengths, the hindsight benchmark
   see the true lengths and differ from H-SF only by their random tie-break).
 
 Workloads, KV cache ``M`` = 16,492 (the papers' cache size is not in the material we have;
-16,492 tokens is the figure of issue 3, Llama-2-70B on two A100s):
+16,492 tokens, Llama-2-70B on two A100s):
 
 - ``lmsys-like``: :func:`kvsched.workload.lmsys_like`, the generalised-gamma model matching the
   published statistics of the paper's 2,000 conversations (tokens);

@@ -1,5 +1,5 @@
 """``jaillet-synthetic``: MC-SF against the hindsight optimum on Jaillet et al.'s synthetic
-instances (SPEC section 4), both arrival models.
+instances (docs/model.md §7.1), both arrival models.
 
 Per trial (one ``jaillet`` instance, n drawn by the family): MC-SF's validated TEL; then
 :func:`kvsched.models.certify.certify` (every heuristic, CP-SAT hinted with the best schedule, the
@@ -48,7 +48,7 @@ VERDICTS = (PROVEN_OPTIMAL, PROVEN_SUBOPTIMAL, UNDECIDED)
 MODEL2_SEED_BASE = 1000
 MODELS = {1: "model 1 (all arrivals at 0)", 2: "model 2 (Poisson arrivals)"}
 
-#: what Jaillet et al. report for MC-SF / hindsight IP over 200 trials per model (SPEC section 4)
+#: what Jaillet et al. report for MC-SF / hindsight IP over 200 trials per model (arXiv 2502.07115)
 PAPER = {
     "source": "Jaillet et al. 2025, \"Online Scheduling for LLM Inference with KV Cache Constraints\" "
               "(arXiv 2502.07115), synthetic experiments; ratio MC-SF / hindsight IP (Gurobi)",
@@ -213,12 +213,12 @@ def compare(df: pd.DataFrame) -> str:
         "At n = 40-60 no exact method proves optima in minutes (the mean gaps between the best schedule "
         "and ceil(LB) are given per model above; with Poisson arrivals the closed-form bound is far weaker "
         "and the time-indexed LP may not finish in the limit, so the right column is far above 1), and "
-        "with enough search time CP-SAT beats MC-SF on most instances (`notes/exact-frontier.md`: 10 of "
-        "10 at 60 s, 2 workers). The left column therefore only grows with longer limits, and \"MC-SF "
+        "with enough search time CP-SAT beats MC-SF on most instances (10 of 10 tried at "
+        "60 s, 2 workers). The left column therefore only grows with longer limits, and \"MC-SF "
         "optimal in 114 of 200\" is not reproducible as a statement about proven optima. Short limits on "
         "one thread leave most trials undecided: certify's CP-SAT (1 worker; core constraints when all "
         "prompts are equal, as in model 1) rarely improves on its MC-SF hint within 10-30 s, while the "
-        "notes' improvements came from 60 s with 2 workers.",
+        "improvements above came from 60 s with 2 workers.",
     ]
     return "\n".join(lines)
 
@@ -269,7 +269,7 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
         name="jaillet-synthetic",
         description=(
             "MC-SF vs. the best validated schedule and the best proven bound on Jaillet et al.'s synthetic "
-            f"instances (SPEC section 4): {trials_per_model} trials per arrival model in full mode "
+            f"instances (docs/model.md §7.1): {trials_per_model} trials per arrival model in full mode "
             f"({quick_trials} in quick mode); certify (heuristics, CP-SAT, MILP) and the time-indexed LP, "
             f"each limited to {time_limit:g} s ({quick_time_limit:g} s in quick mode), 1 thread, hard-limited. "
             f"Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}.."

@@ -1,4 +1,4 @@
-"""``results/theory.md``: the competitive-ratio claims against what was measured (issue 5).
+"""``results/theory.md``: the competitive-ratio claims against what was measured (docs/model.md §7.3).
 
 Five steps, each writing committed files; the report is rebuilt from those files only:
 

@@ -10,7 +10,7 @@ def test_demo_certifies_the_default_set():
     out = run_cli("demo", "--time-limit", "20")
     assert out.returncode == 0, out.stderr
     rows = {line.split()[0]: line.split() for line in out.stdout.splitlines()[2:] if line.strip()}
-    # SPEC's worked instance: optimum 11 (= H-SF), proven
+    # the worked instance of docs/model.md §1.8: optimum 11 (= H-SF), proven
     assert rows["spec-worked"][3:7] == ["11", "11", "11", "11.0"] and rows["spec-worked"][8] == "optimal"
     # 3-partition with m = 3: OPT = 3 m (m + 1) / 2 = 18, proven
     assert rows["partition-m3"][5] == "18" and rows["partition-m3"][8] == "optimal"

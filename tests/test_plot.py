@@ -45,7 +45,7 @@ def test_figure_marks_the_cut_and_draws_the_validator_profile():
 
 
 def test_infeasible_schedule_is_drawn_with_the_overflow_in_the_title(tmp_path):
-    inst = Instance(10, (7, 1), (3, 4))  # SPEC worked check: B started at 1 overflows in round 2
+    inst = Instance(10, (7, 1), (3, 4))  # docs/model.md §1.3 worked check: B started at 1 overflows in round 2
     sched = Schedule.from_starts(inst, [0, 1])
     fig = schedule_figure(inst, sched)
     assert "INFEASIBLE" in fig.get_suptitle() and "round 2 holds 11" in fig.get_suptitle()
