@@ -2,6 +2,7 @@
 set (`kvsched demo`) and run `kvsched reproduce --quick` on real (uncached) experiments."""
 
 import json
+from pathlib import Path
 
 from conftest import last_json, run_cli
 
@@ -24,14 +25,17 @@ def test_reproduce_quick_runs_experiments(tmp_path):
     payload = last_json(out.stdout)
     (exp,) = payload["experiments"]
     assert exp["name"] == "cr-small" and exp["ok"] and exp["computed"] == exp["tasks"] > 0 and not exp["errors"]
-    readme = (tmp_path / "README.md").read_text()
+    run = Path(payload["run_dir"])
+    assert run.parent == tmp_path / "runs" and not (tmp_path / "cr-small").exists()  # no reference written
+    readme = (run / "README.md").read_text()
     assert "cr-small" in readme
+    assert not exp["reference"]["has_reference"] and "no reference tables there" in (run / "reference.md").read_text()
     import pandas as pd
 
-    df = pd.read_csv(tmp_path / "cr-small" / "quick" / "results.csv")
+    df = pd.read_csv(run / "cr-small" / "quick" / "results.csv")
     assert len(df) == exp["tasks"] and (df["status"] != "error").all()
     # a ratio is only ever taken against a proven optimum or against H-SF, never an unproven "optimum"
     assert set(df["denominator"]) <= {"proven-optimum", "H-SF", "bound-only"}
     proven = df[df["denominator"] == "proven-optimum"]
     assert len(proven) > 0 and (proven["ratio"] >= 1 - 1e-9).all()
-    assert json.loads((tmp_path / "cr-small" / "quick" / "run.json").read_text())["computed"] == exp["tasks"]
+    assert json.loads((run / "cr-small" / "quick" / "run.json").read_text())["computed"] == exp["tasks"]
