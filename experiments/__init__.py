@@ -14,7 +14,10 @@ REGISTRY = {
     "jaillet-synthetic": "kvsched.experiments.jaillet_synthetic",
     "wang-workloads": "kvsched.experiments.wang_workloads",
     "chen-predictions": "kvsched.experiments.chen_predictions",
+    "chen-load": "kvsched.experiments.chen_load",
     "cr-small": "kvsched.experiments.cr_small",
+    "amin-fluid": "kvsched.experiments.amin_fluid",
+    "amax-fluid": "kvsched.experiments.amax_fluid",
 }
 
 

@@ -8,7 +8,8 @@ exchange two requests' positions (index order decides FCFS and tie rules), and, 
 ``arrivals=True``, shift one arrival. A move that breaks ``s_i + o_i <= M`` is repaired by
 shrinking s_i (then o_i). The candidate is accepted when its ratio is at least the current
 one (plateaus are walked); after ``restart_after`` iterations without improvement the walk
-restarts from a fresh random instance. Everything is drawn from one
+restarts from a fresh random instance (or, given structured ``starts``, alternately from the
+next of them: :func:`structured_starts`). Everything is drawn from one
 ``numpy.random.default_rng(seed)``, and OPT comes from the exhaustive oracle (n <= 7), so the
 same seed gives the same walk, the same worst instances and the same ratios.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -127,13 +128,18 @@ def mutate(inst: Instance, rng: np.random.Generator, st: SearchSettings) -> Inst
     return _instance(M, s, o, a)
 
 
-def search(label: str, seed: int = 0, settings: Optional[SearchSettings] = None, progress=None) -> list:
+def search(label: str, seed: int = 0, settings: Optional[SearchSettings] = None, progress=None,
+           starts: Sequence[Instance] = ()) -> list:
     """The ``settings.keep`` worst distinct instances for algorithm ``label``, worst first
-    (ties: fewer requests, then earlier iteration)."""
+    (ties: fewer requests, then earlier iteration). ``starts``: structured seed instances; the
+    walk begins at the first, and every restart alternates between a fresh random instance
+    and the next start (cycling), so the search explores around known bad instances too."""
     st = settings or SearchSettings()
     algo = algorithm(label)
     rng = np.random.default_rng(seed)
     memo: dict = {}
+    pool = list(starts)
+    restarts = [0]
 
     def evaluate(inst: Instance, it: int) -> Optional[Found]:
         if inst.digest not in memo:
@@ -143,6 +149,12 @@ def search(label: str, seed: int = 0, settings: Optional[SearchSettings] = None,
         return memo[inst.digest]
 
     def fresh(it: int) -> Found:
+        k = restarts[0]
+        restarts[0] += 1
+        if pool and k % 2 == 0:
+            f = evaluate(pool[(k // 2) % len(pool)], it)
+            if f is not None:
+                return f
         while (f := evaluate(random_instance(rng, st), it)) is None:
             pass
         return f
@@ -200,3 +212,29 @@ def verify(instance_path, time_limit: float = 10.0) -> dict:
     return {"path": str(path), "opt_proven": cert.optimal, "opt": cert.objective,
             "opt_matches": cert.optimal and cert.objective == meta["opt"], "alg": alg,
             "alg_matches": alg == meta["alg"], "ratio": alg / cert.objective}
+
+
+def structured_starts(label: str, worst_dir=None, n_max: int = 7, arrivals: bool = False) -> list:
+    """Seed instances for ``label`` (n <= ``n_max``): the rank-1 instances of earlier searches
+    in ``worst_dir`` for the same heuristic, and small members of the families built against
+    it (:mod:`kvsched.theory.families`; A_min's fluid mix). Without ``arrivals`` every arrival
+    is set to 0."""
+    from kvsched.theory import families as fam
+
+    from .amin_conventions import fluid_instance
+
+    out = []
+    if worst_dir is not None:
+        for p in sorted(Path(worst_dir).glob(f"{label.replace('/', '_')}-seed*-rank1.json")):
+            out.append(read_instance(p))
+    if label.startswith("sorted-f") or label == "largest-batch":
+        out += [fam.sorted_f_stagger_family(L, k, b) for L, k, b in ((3, 2, 3), (2, 3, 2), (5, 2, 3))]
+    if label in ("fcfs", "mcsf"):
+        out += [fam.sf_blocker_family(M) for M in (4, 9)]
+    if label == "amax":
+        out += [fam.amax_family(M, 1, 4, 2, seed=0) for M in (10, 15)]
+    if label.startswith("amin"):
+        out += [fluid_instance(2, n1=4, m_factor=2), fluid_instance(3, n1=3, m_factor=2)]
+    plain = [Instance(x.M, x.prompts, x.outputs, x.arrivals if arrivals else ())  # no intervals: online policies
+             for x in out]  # see [1, M - s_i], as everywhere in the search
+    return [x for x in plain if x.n <= n_max]

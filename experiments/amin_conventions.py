@@ -86,12 +86,16 @@ def counts(x: Sequence[float], n1: int) -> list:
     return [max(1, int(round(n1 * v / x[0]))) for v in x]
 
 
-def fluid_instance(u: int, n1: int = 1000, s: int = 1, m_factor: int = 100) -> Instance:
-    """The fluid-limit instance of the module docstring, listed by ascending length."""
-    o = [k for k, c in enumerate(counts(rayleigh(u).maximiser, n1), 1) for _ in range(c)]
+def fluid_instance(u: int, n1: int = 1000, s: int = 1, m_factor: int = 100, L: int = 1) -> Instance:
+    """The fluid-limit instance of the module docstring, listed by ascending length; with
+    ``L > 1`` every length is scaled by ``L`` (lengths ``L, 2L, ..., uL``, interval
+    ``[L, uL]``, so still alpha = 1/u) and ``M = m_factor (s + uL)``."""
+    if L < 1:
+        raise ValueError(f"L must be >= 1, got {L}")
+    o = [k * L for k, c in enumerate(counts(rayleigh(u).maximiser, n1), 1) for _ in range(c)]
     n = len(o)
-    return Instance(m_factor * (s + u), (s,) * n, tuple(o), (0,) * n, (1,) * n, (u,) * n,
-                    name=f"amin-fluid-u{u}-n1{n1}-s{s}-m{m_factor}")
+    return Instance(m_factor * (s + u * L), (s,) * n, tuple(o), (0,) * n, (L,) * n, (u * L,) * n,
+                    name=f"amin-fluid-u{u}-L{L}-n1{n1}-s{s}-m{m_factor}")
 
 
 def tie_order(inst: Instance, ties: str):

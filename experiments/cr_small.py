@@ -176,8 +176,8 @@ def _large(n):
 
 EXPERIMENT = Experiment(
     name="cr-small",
-    description="Empirical competitive ratios: every heuristic and online policy against the certified "
-                "optimum on small seeded families (tiny n = 5-7, random n = 8 with M = 20, Poisson "
+    description="Empirical competitive ratios: every heuristic and online policy against the optimum proven by "
+                "certify on small seeded families (tiny n = 5-7, random n = 8 with M = 20, Poisson "
                 "arrivals n = 6), ratio recorded only against proven optima (else bound-only); on large "
                 "instances (LMSYS-like with rough / bucket intervals, A_min fluid u = 4, A_max family "
                 "alpha = 1/4) against H-SF.",

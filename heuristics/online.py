@@ -15,10 +15,14 @@ Every round ``t`` (after the simulator removed finished requests, which frees th
 unless ``reuse_freed=False``):
 
 (ii) refine: a running request with ``t - p_i >= o~_i`` (it generated ``g_i = t - p_i``
-     tokens and has not finished, so ``o_i > g_i``) is *overdue*. Convention ``"W"``
-     (default): ``o~_i = g_i``; the future check charges it its current memory ``s_i + g_i``
-     at the next round ``t + 1`` and nothing after. ``"V1"``: ``o~_i = g_i + 1``, believed to
-     complete next round, charged as growing: ``s_i + g_i + 1`` at round ``t + 1``.
+     tokens and has not finished, so ``o_i > g_i``) is *overdue*. Convention ``"V1"``
+     (default): ``o~_i = g_i + 1``, the least length consistent with what was observed,
+     believed to complete next round, charged as growing: ``s_i + g_i + 1`` at round ``t + 1``.
+     ``"W"``: ``o~_i = g_i``; the future check charges it its current memory ``s_i + g_i`` at the
+     next round ``t + 1`` and nothing after. With lengths scaled up (the fluid regime of the
+     CR(u) theorem, ``results/theory.md``) both readings, and both in-round orders, reach the same
+     A_min / H-SF; they differ only when lengths are a few rounds, where W's flat charge
+     under-counts the next round's memory by one token per overdue request.
 (iii) admit: waiting requests in priority order while the future check of
      :class:`heuristics.engine.FutureProfile` (shared with the offline engine) passes at
      every believed completion round of the non-overdue requests, the prefix rule. With overdue requests present, round
@@ -56,6 +60,8 @@ from kvsched.simulator import Decision, Policy, PolicyView, run_online
 from .engine import FutureProfile
 
 CONVENTIONS = ("W", "V1")
+#: the default refinement convention: V1 (``o~_i = g_i + 1``, a valid lower bound on ``o_i``; see the module doc)
+DEFAULT_CONVENTION = "V1"
 
 
 def tie_priorities(instance: Instance, tie_break: Union[str, Sequence[int]], seed: int = 0) -> np.ndarray:
@@ -82,7 +88,7 @@ class BeliefPolicy(Policy):
     """Admission on believed lengths with refinement and overflow cancellation (module doc)."""
 
     def __init__(self, name: str, beliefs: Sequence[int], ties: Sequence[int], order: str = "belief",
-                 convention: str = "W", reuse_freed: bool = True, seed: int = 0):
+                 convention: str = DEFAULT_CONVENTION, reuse_freed: bool = True, seed: int = 0):
         if convention not in CONVENTIONS:
             raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
         if order not in ("belief", "arrival"):
@@ -246,7 +252,7 @@ def hsf(instance: Instance, lengths: Optional[Sequence[int]] = None) -> BeliefPo
 
 
 def amax(instance: Instance, seed: int = 0, tie_break: Union[str, Sequence[int]] = "random",
-         reuse_freed: bool = True, convention: str = "W") -> BeliefPolicy:
+         reuse_freed: bool = True, convention: str = DEFAULT_CONVENTION) -> BeliefPolicy:
     """A_max: believes ``u_i``; ascending ``u_i``, seeded random tie-break (or an injected
     order). ``reuse_freed=False`` keeps the memory of an early finisher reserved until its
     believed completion ``p_i + u_i`` (the reading that reaches the lower bound at
@@ -256,7 +262,7 @@ def amax(instance: Instance, seed: int = 0, tie_break: Union[str, Sequence[int]]
 
 
 def amin(instance: Instance, seed: int = 0, tie_break: Union[str, Sequence[int]] = "random",
-         convention: str = "W") -> BeliefPolicy:
+         convention: str = DEFAULT_CONVENTION) -> BeliefPolicy:
     """A_min: starts from ``l_i`` (the lower end of the request's own interval, so the same
     code serves one interval and several disjoint ones), raises it as tokens are generated,
     cancels the smallest estimates on overflow."""
@@ -274,14 +280,14 @@ def _margin(points: np.ndarray, margin: float) -> np.ndarray:
     return np.array([max(1, math.ceil(x * (1 + margin) - 1e-9)) for x in points.tolist()], dtype=np.int64)
 
 
-def mcsf_predicted(instance: Instance, margin: float = 0.0, convention: str = "W") -> BeliefPolicy:
+def mcsf_predicted(instance: Instance, margin: float = 0.0, convention: str = DEFAULT_CONVENTION) -> BeliefPolicy:
     """MC-SF on point predictions raised by a protection ``margin`` (``ceil(x (1 + margin))``);
     priority ``(o~_i, a_i, i)``; an under-estimate is refined and may be cancelled."""
     return BeliefPolicy("mcsf", _margin(point_predictions(instance), margin), tie_priorities(instance, "arrival"),
                         convention=convention)
 
 
-def fcfs_predicted(instance: Instance, margin: float = 0.0, convention: str = "W") -> BeliefPolicy:
+def fcfs_predicted(instance: Instance, margin: float = 0.0, convention: str = DEFAULT_CONVENTION) -> BeliefPolicy:
     """FCFS admission ``(a_i, i)`` with the memory check on point predictions plus ``margin``."""
     return BeliefPolicy("fcfs", _margin(point_predictions(instance), margin), tie_priorities(instance, "arrival"),
                         order="arrival", convention=convention)

@@ -4,8 +4,8 @@
 ``numpy.random.default_rng(seed)`` in a fixed order, so (family, n, seed, kw) fixes the
 instance (compare ``Instance.digest``). The instance name records the parameters.
 
-- ``random``: M = 40, s_i and o_i uniform on 1..11, all arrivals 0; ``rate`` > 0 gives Poisson
-  arrivals instead (:func:`poisson_arrivals`, drawn from the family's generator after s and o).
+- ``random``: M = 40, s_i and o_i uniform on 1..11 (``s_min``, ``s_max``, ``o_min``, ``o_max``),
+  all arrivals 0; ``rate`` > 0 gives Poisson arrivals instead (:func:`poisson_arrivals`, drawn from the family's generator after s and o).
 - ``tiny``: n <= 7 requests for the exhaustive oracle: M = 10, s_i on 1..4, o_i on 1..5.
 - ``jaillet``: Jaillet et al.'s synthetic instances, both arrival models.
 - ``partition``: a 3-partition YES instance with o_i = 1 and known optimum (:func:`known_optimum`).
@@ -48,45 +48,106 @@ def poisson_arrivals(n: int, rate: float, seed: Union[int, np.random.Generator] 
     return np.floor(times).astype(np.int64)
 
 
-def _uniform_family(name: str, n, seed, M, s_max, o_max, rate, n_max=None) -> Instance:
-    n = _need_n(name, n, 1, n_max)
+def _ranges(name: str, M: int, s_min: int, s_max: Optional[int], o_min: int, o_max: Optional[int],
+            s_cap: int, o_cap: int) -> tuple:
+    """``(s_min, s_max, o_min, o_max)`` with the family's defaults filled in: ``s_max =
+    min(s_cap, M // 2)`` (``min(s_cap, M - o_max)`` when o_max is given), ``o_max =
+    min(o_cap, M - s_max)``; a given range that cannot fit in M is an error naming it."""
+    if s_max is None:
+        s_max = min(s_cap, M // 2 if o_max is None else M - o_max)
+    if o_max is None:
+        o_max = min(o_cap, M - s_max)
+    for lo, hi, what in ((s_min, s_max, "s"), (o_min, o_max, "o")):
+        if lo < 1:
+            raise GeneratorError(f"family '{name}': {what}_min must be >= 1, got {lo} (CLI: --{what}-min)")
+        if hi < lo:
+            raise GeneratorError(f"family '{name}': {what}_max = {hi} is below {what}_min = {lo} with M = {M} "
+                                 f"(CLI: --{what}-min, --{what}-max, --M)")
     if s_max + o_max > M:
-        raise GeneratorError(f"family '{name}': s_max + o_max = {s_max + o_max} exceeds M = {M}")
+        raise GeneratorError(f"family '{name}': s_max + o_max = {s_max + o_max} exceeds M = {M} "
+                             "(CLI: --s-max, --o-max, --M)")
+    return s_min, s_max, o_min, o_max
+
+
+ARRIVALS = ("zero", "poisson")
+
+
+def _arrival_model(name: str, arrivals: Optional[str], rate: Optional[float]) -> Optional[float]:
+    """The Poisson rate, or None for all arrivals at 0. ``arrivals`` defaults to ``"poisson"``
+    when a rate is given, else ``"zero"``."""
+    if arrivals is None:
+        arrivals = "zero" if rate is None else "poisson"
+    if arrivals not in ARRIVALS:
+        raise GeneratorError(f"family '{name}': arrivals must be one of {ARRIVALS}, got {arrivals!r}")
+    if arrivals == "poisson" and rate is None:
+        raise GeneratorError(f"family '{name}': Poisson arrivals need a rate (CLI: --rate)")
+    if arrivals == "zero" and rate is not None:
+        raise GeneratorError(f"family '{name}': a rate ({rate:g}) was given with arrivals 'zero'")
+    return rate
+
+
+def _uniform_family(name: str, n, seed, M, s_min, s_max, o_min, o_max, arrivals, rate, s_cap, o_cap,
+                    n_max=None) -> Instance:
+    n = _need_n(name, n, 1, n_max)
+    if M < 2:
+        raise GeneratorError(f"family '{name}': M must be >= 2, got {M} (CLI: --M)")
+    s_min, s_max, o_min, o_max = _ranges(name, M, s_min, s_max, o_min, o_max, s_cap, o_cap)
+    rate = _arrival_model(name, arrivals, rate)
     rng = np.random.default_rng(seed)
-    s = rng.integers(1, s_max + 1, size=n)
-    o = rng.integers(1, o_max + 1, size=n)
-    arrivals = tuple(poisson_arrivals(n, rate, rng).tolist()) if rate is not None else ()
+    s = rng.integers(s_min, s_max + 1, size=n)
+    o = rng.integers(o_min, o_max + 1, size=n)
+    times = tuple(poisson_arrivals(n, rate, rng).tolist()) if rate is not None else ()
     tag = f"-rate{rate:g}" if rate is not None else ""
-    return Instance(M, tuple(s.tolist()), tuple(o.tolist()), arrivals, name=f"{name}-n{n}-seed{seed}{tag}")
+    if (s_min, s_max, o_min, o_max) != (1, s_cap, 1, o_cap) or M != FAMILY_M[name]:
+        tag += f"-M{M}-s{s_min}..{s_max}-o{o_min}..{o_max}"
+    return Instance(M, tuple(s.tolist()), tuple(o.tolist()), times, name=f"{name}-n{n}-seed{seed}{tag}")
 
 
-def random_family(n: Optional[int], seed: int = 0, M: int = 40, s_max: int = 11, o_max: int = 11,
+FAMILY_M = {"random": 40, "tiny": 10}
+
+
+def random_family(n: Optional[int], seed: int = 0, M: int = 40, s_min: int = 1, s_max: Optional[int] = None,
+                  o_min: int = 1, o_max: Optional[int] = None, arrivals: Optional[str] = None,
                   rate: Optional[float] = None) -> Instance:
-    """``random``: s_i, o_i uniform on 1..11 (``s_max``, ``o_max``), M = 40; arrivals 0 or
-    Poisson with ``rate`` requests per round."""
-    return _uniform_family("random", n, seed, M, s_max, o_max, rate)
+    """``random``: M = 40, s_i uniform on s_min..s_max, o_i on o_min..o_max (default 1..11
+    each; with a smaller M, ``s_max = min(11, M // 2)`` and ``o_max = min(11, M - s_max)``);
+    arrivals all 0, or Poisson with ``rate`` requests per round (``arrivals="poisson"``)."""
+    return _uniform_family("random", n, seed, M, s_min, s_max, o_min, o_max, arrivals, rate, 11, 11)
 
 
-def tiny(n: Optional[int] = 5, seed: int = 0, M: int = 10, s_max: int = 4, o_max: int = 5,
+def tiny(n: Optional[int] = 5, seed: int = 0, M: int = 10, s_min: int = 1, s_max: Optional[int] = None,
+         o_min: int = 1, o_max: Optional[int] = None, arrivals: Optional[str] = None,
          rate: Optional[float] = None) -> Instance:
-    """``tiny``: n <= 7 requests (default 5), M = 10, s_i on 1..4, o_i on 1..5: small enough
-    for the exhaustive oracle, tight enough that memory binds."""
-    return _uniform_family("tiny", 5 if n is None else n, seed, M, s_max, o_max, rate, n_max=7)
+    """``tiny``: n <= 7 requests (default 5), M = 10, s_i on 1..4, o_i on 1..5 (with a smaller
+    M, ``s_max = min(4, M // 2)``, ``o_max = min(5, M - s_max)``): small enough for the
+    exhaustive oracle, tight enough that memory binds."""
+    return _uniform_family("tiny", 5 if n is None else n, seed, M, s_min, s_max, o_min, o_max, arrivals, rate,
+                           4, 5, n_max=7)
 
 
-def jaillet(n: Optional[int] = None, seed: int = 0, model: int = 1, M: Optional[int] = None) -> Instance:
+def jaillet(n: Optional[int] = None, seed: int = 0, model: int = 1, M: Optional[int] = None, s_min: int = 1,
+            s_max: int = 5, rate: Optional[float] = None, horizon: Optional[int] = None) -> Instance:
     """Jaillet et al.'s synthetic instances (docs/model.md §7.1), drawn in this order:
-    M ~ U{30..50} (unless given), one prompt size s ~ U{1..5} for all requests,
-    then model 1: n ~ U{40..60} unless ``n`` is given, o_i ~ U{1..M-s}, all arrivals 0;
-    model 2: rate ~ U[0.5, 1.5], horizon T ~ U{40..60}, Poisson(rate) arrivals in each round
-    0..T-1 (so n is random and ``n`` must be None), o_i ~ U{1..M-s}."""
+    M ~ U{30..50} (unless given), one prompt size s ~ U{s_min..s_max} (default 1..5) for all
+    requests, then model 1: n ~ U{40..60} unless ``n`` is given, o_i ~ U{1..M-s}, all arrivals
+    0; model 2: rate ~ U[0.5, 1.5] and horizon T ~ U{40..60} (each drawn, then replaced by
+    ``rate`` / ``horizon`` when given), Poisson(rate) arrivals in each round 0..T-1 (so n is
+    random and ``n`` must be None), o_i ~ U{1..M-s}."""
     if model not in (1, 2):
         raise GeneratorError(f"family 'jaillet': model must be 1 or 2, got {model}")
+    if not 1 <= s_min <= s_max:
+        raise GeneratorError(f"family 'jaillet': need 1 <= s_min <= s_max, got {s_min}..{s_max} (CLI: --s-min, --s-max)")
+    if model == 1 and (rate is not None or horizon is not None):
+        raise GeneratorError("family 'jaillet' model 1: all arrivals are at 0; --rate and --horizon need --model 2")
+    if rate is not None and not rate > 0:
+        raise GeneratorError(f"family 'jaillet': rate must be > 0, got {rate}")
+    if horizon is not None and horizon < 1:
+        raise GeneratorError(f"family 'jaillet': horizon must be >= 1, got {horizon}")
     rng = np.random.default_rng(seed)
     M_ = int(rng.integers(30, 51))
     if M is not None:
         M_ = M
-    s = int(rng.integers(1, 6))
+    s = int(rng.integers(s_min, s_max + 1))
     if M_ < s + 1:
         raise GeneratorError(f"family 'jaillet': M = {M_} leaves no room for prompt size {s}")
     if model == 1:
@@ -97,14 +158,18 @@ def jaillet(n: Optional[int] = None, seed: int = 0, model: int = 1, M: Optional[
     else:
         if n is not None:
             raise GeneratorError("family 'jaillet' model 2: n is random (Poisson arrivals), do not give n")
-        rate = float(rng.uniform(0.5, 1.5))
-        horizon = int(rng.integers(40, 61))
+        rate_draw = float(rng.uniform(0.5, 1.5))
+        horizon_draw = int(rng.integers(40, 61))
+        rate = rate_draw if rate is None else float(rate)
+        horizon = horizon_draw if horizon is None else int(horizon)
         counts = rng.poisson(rate, size=horizon)
-        while counts.sum() == 0:  # probability about e^-20; keeps the instance non-empty
+        while counts.sum() == 0:  # keeps the instance non-empty (probability about e^-20 at the defaults)
             counts = rng.poisson(rate, size=horizon)
         arrivals = tuple(np.repeat(np.arange(horizon), counts).tolist())
         n = len(arrivals)
         tag = f"m2-rate{rate:.3f}-T{horizon}"
+    if (s_min, s_max) != (1, 5):
+        tag += f"-s{s_min}..{s_max}"
     o = rng.integers(1, M_ - s + 1, size=n)
     return Instance(M_, (s,) * n, tuple(o.tolist()), arrivals, name=f"jaillet-{tag}-n{n}-seed{seed}")
 

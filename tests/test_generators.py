@@ -189,3 +189,58 @@ def test_generate_cli_rejects_bad_args_with_one_line(args, message):
     assert r.returncode != 0 and "Traceback" not in r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
+
+
+# ------------------------------------------------------------------ family parameters as flags
+def test_random_defaults_fit_a_small_M():
+    """M = 20: the default ranges shrink to s 1..10 (M // 2), o 1..10 (M - s_max); with M = 40
+    they are the family's 1..11 and the instance is the one of the old generator."""
+    inst = generate("random", 400, 0, M=20)
+    assert max(inst.prompts) == 10 and max(inst.outputs) == 10 and min(inst.prompts) == min(inst.outputs) == 1
+    assert generate("random", 30, 5, M=40, s_min=1, s_max=11).digest == generate("random", 30, 5).digest
+
+
+def test_ranges_and_arrival_model_are_parameters():
+    inst = generate("random", 300, 1, M=30, s_min=3, s_max=5, o_min=7, o_max=9)
+    assert set(inst.prompts) == {3, 4, 5} and set(inst.outputs) == {7, 8, 9}
+    assert generate("random", 50, 2, arrivals="poisson", rate=0.5).digest == generate("random", 50, 2, rate=0.5).digest
+    t = generate("tiny", 7, 0, M=6)
+    assert max(t.prompts) <= 3 and max(t.outputs) <= 3  # min(4, 6 // 2), min(5, 6 - 3)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"M": 20, "s_max": 15, "o_max": 10}, "s_max + o_max = 25 exceeds M = 20"),
+    ({"s_min": 0}, "s_min must be >= 1"),
+    ({"o_min": 9, "o_max": 4}, "o_max = 4 is below o_min = 9"),
+    ({"arrivals": "poisson"}, "Poisson arrivals need a rate"),
+    ({"arrivals": "zero", "rate": 1.0}, "a rate (1) was given with arrivals 'zero'"),
+])
+def test_bad_family_parameters_name_the_field(kw, message):
+    with pytest.raises(GeneratorError) as exc:
+        generate("random", 5, 0, **kw)
+    assert message in str(exc.value)
+
+
+def test_jaillet_rate_horizon_and_prompt_range():
+    inst = generate("jaillet", None, 4, model=2, rate=2.0, horizon=10, s_min=2, s_max=2)
+    assert set(inst.prompts) == {2} and max(inst.arrivals) <= 9 and inst.n > 5
+    same = generate("jaillet", None, 4, model=2)
+    drawn_t = int(same.name.split("-T")[1].split("-")[0])  # giving the drawn horizon changes nothing
+    assert generate("jaillet", None, 4, model=2, horizon=drawn_t).digest == same.digest
+    assert generate("jaillet", None, 4, model=2, horizon=drawn_t + 5).digest != same.digest
+    with pytest.raises(GeneratorError, match="need --model 2"):
+        generate("jaillet", None, 0, rate=1.0)
+
+
+def test_generate_cli_random_n6_M20(tmp_path):
+    out = tmp_path / "r.json"
+    r = run_cli("generate", "random", "--n", 6, "--M", 20, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert read_instance(out).digest == generate("random", 6, 0, M=20).digest
+    r = run_cli("generate", "random", "--n", 6, "--M", 20, "--s-min", 2, "--s-max", 4, "--o-max", 3,
+                "--arrivals", "poisson", "--rate", 0.5)
+    assert r.returncode == 0, r.stderr
+    reqs = json.loads(r.stdout)["requests"]
+    assert all(2 <= q["prompt"] <= 4 and q["output"] <= 3 for q in reqs) and any(q.get("arrival", 0) > 0 for q in reqs)
+    r = run_cli("generate", "random", "--n", 6, "--M", 20, "--s-max", 15, "--o-max", 10)
+    assert r.returncode != 0 and "Traceback" not in r.stderr and "s_max + o_max = 25 exceeds M = 20" in r.stderr

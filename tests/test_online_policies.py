@@ -220,3 +220,12 @@ def test_amin_stays_under_its_competitive_ratio_at_u2():
     for conv in ("W", "V1"):
         ratio = run_policy("amin", inst, seed=0, convention=conv).objective / hsf_tel
         assert 1.1 < ratio < 1.25
+
+
+def test_default_convention_is_v1():
+    """The default reading of refinement is V1 (o~ = g + 1 once overdue): the fluid-regime sweep
+    (amin-fluid) measures the same limit for W and V1, and V1 keeps o~ a valid lower bound."""
+    from kvsched.heuristics.online import DEFAULT_CONVENTION, amax, amin, fcfs_predicted, mcsf_predicted
+
+    assert DEFAULT_CONVENTION == "V1"
+    assert {f(WORKED).convention for f in (amin, amax, mcsf_predicted, fcfs_predicted)} == {"V1"}

@@ -40,17 +40,36 @@ def _family_names():
 @click.argument("family", type=click.Choice(_family_names()))
 @click.option("--n", "n", type=int, default=None, help="number of requests (some families derive it)")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--M", "M", type=click.IntRange(min=1), default=None, help="KV-cache size (family default if absent)")
+@click.option("--M", "M", type=click.IntRange(min=1), default=None,
+              help="KV-cache size (family default: random 40, tiny 10, jaillet U{30..50}, partition 40, "
+                   "sf-lower-bound 16)")
+@click.option("--s-min", type=int, default=None, help="random/tiny/jaillet: smallest prompt (default 1)")
+@click.option("--s-max", type=int, default=None,
+              help="random/tiny/jaillet: largest prompt (default random 11, tiny 4, jaillet 5; "
+                   "random/tiny with a small M: min(default, M // 2))")
+@click.option("--o-min", type=int, default=None, help="random/tiny: shortest output (default 1)")
+@click.option("--o-max", type=int, default=None,
+              help="random/tiny: longest output (default random 11, tiny 5; with a small M: min(default, M - s_max))")
+@click.option("--arrivals", type=click.Choice(["zero", "poisson"]), default=None,
+              help="random/tiny: all at round 0 (default) or Poisson (needs --rate)")
 @click.option("--model", type=click.Choice(["1", "2"]), default=None, help="jaillet: 1 = all at 0, 2 = Poisson arrivals")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="random/tiny: Poisson arrivals with this many requests per round")
+              help="random/tiny: Poisson arrivals with this many requests per round; jaillet --model 2: "
+                   "the rate instead of the U[0.5, 1.5] draw")
+@click.option("--horizon", type=click.IntRange(min=1), default=None,
+              help="jaillet --model 2: arrival rounds 0..horizon-1 instead of the U{40..60} draw")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="instance JSON file (default stdout)")
-def generate_cmd(family, n, seed, M, model, rate, out):
-    """Write a seeded instance of FAMILY as instance JSON."""
+def generate_cmd(family, n, seed, M, s_min, s_max, o_min, o_max, arrivals, model, rate, horizon, out):
+    """Write a seeded instance of FAMILY as instance JSON.
+
+    Every family parameter is a flag; a flag left out keeps the family's default (see each
+    flag). A flag the family does not take is an error."""
     from kvsched.generators import generate
 
-    kw = {k: v for k, v in (("M", M), ("model", None if model is None else int(model)), ("rate", rate))
-          if v is not None}
+    given = (("M", M), ("s_min", s_min), ("s_max", s_max), ("o_min", o_min), ("o_max", o_max),
+             ("arrivals", arrivals), ("model", None if model is None else int(model)), ("rate", rate),
+             ("horizon", horizon))
+    kw = {k: v for k, v in given if v is not None}
     try:
         inst = generate(family, n, seed, **kw)
     except InstanceError as exc:

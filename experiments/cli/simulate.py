@@ -7,7 +7,7 @@ import click
 
 from kvsched import predictions
 from kvsched.bounds import lower_bound
-from kvsched.heuristics.online import CONVENTIONS, POLICIES, run_policy
+from kvsched.heuristics.online import CONVENTIONS, DEFAULT_CONVENTION, POLICIES, run_policy
 from kvsched.instance import InstanceError
 from kvsched.simulator import PolicyError, summary
 
@@ -21,7 +21,7 @@ from ._common import emit_json, json_option, load_instance
               help=f"prediction intervals: {predictions.SPELLINGS} (instance = the file's own "
                    "lower/upper fields, exact where absent)")
 @click.option("--seed", default=0, show_default=True, help="tie-break seed (amax, amin) and noise seed")
-@click.option("--convention", type=click.Choice(CONVENTIONS), default="W", show_default=True,
+@click.option("--convention", type=click.Choice(CONVENTIONS), default=DEFAULT_CONVENTION, show_default=True,
               help="A_min refinement / cancellation convention (docs/model.md §4.3)")
 @click.option("--margin", type=click.FloatRange(min=0.0, max=1e6), default=0.0, show_default=True,
               help="protection margin of mcsf / fcfs point predictions")
