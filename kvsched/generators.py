@@ -5,7 +5,8 @@
 instance (compare ``Instance.digest``). The instance name records the parameters.
 
 - ``random``: M = 40, s_i and o_i uniform on 1..11 (``s_min``, ``s_max``, ``o_min``, ``o_max``),
-  all arrivals 0; ``rate`` > 0 gives Poisson arrivals instead (:func:`poisson_arrivals`, drawn from the family's generator after s and o).
+  all arrivals 0; ``rate`` > 0 gives Poisson arrivals instead
+  (:func:`poisson_arrivals`, drawn from the family's generator after s and o).
 - ``tiny``: n <= 7 requests for the exhaustive oracle: M = 10, s_i on 1..4, o_i on 1..5.
 - ``jaillet``: Jaillet et al.'s synthetic instances, both arrival models.
 - ``partition``: a 3-partition YES instance with o_i = 1 and known optimum (:func:`known_optimum`).
