@@ -79,10 +79,11 @@ def test_agrees_with_plain_enumeration(seed):
 
 
 def test_plain_enumeration_sees_heuristic_suboptimality():
-    # the cross-check above is not vacuous: on 7 of the 30 instances the best heuristic loses
+    # the cross-check above is not vacuous: on 5 of the 30 instances the best heuristic loses
+    # (the Poisson-arrival ones drawn with kvsched.generators.poisson_arrivals)
     instances = [small_instance(seed) for seed in range(30)]
     worse = [seed for seed, inst in enumerate(instances) if enumerate_optimum(inst) < best_of(inst).objective]
-    assert worse == [5, 7, 8, 14, 17, 19, 29]
+    assert worse == [5, 8, 14, 17, 29]
 
 
 def test_refuses_more_than_seven_requests():
