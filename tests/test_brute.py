@@ -3,10 +3,11 @@
 import itertools
 
 import pytest
+from helpers import small_instance
 
 from kvsched import Instance
 from kvsched.bounds import lower_bound
-from kvsched.generators import random_family, tiny
+from kvsched.generators import random_family
 from kvsched.heuristics import best_of
 from kvsched.models.brute import solve_brute
 from kvsched.models.windows import start_windows
@@ -58,15 +59,6 @@ def enumerate_optimum(inst):
             tel = sum(p + oi - ai for p, oi, ai in zip(starts, o, a))
             best = tel if best is None else min(best, tel)
     return best
-
-
-def small_instance(seed):
-    """n = 2..4 with memory binding (M = 14 or the ``tiny`` family), some with arrivals."""
-    n = 2 + seed % 3
-    rate = 0.5 if seed % 3 == 1 else None
-    if seed % 2:
-        return tiny(n, seed=seed, rate=rate)
-    return random_family(n, seed=seed, M=14, s_max=6, o_max=8, rate=rate)
 
 
 @pytest.mark.parametrize("seed", range(30))
