@@ -72,6 +72,18 @@ def selector_pool(seed: int, n_max: int = 12, M_lo: int = 10, M_hi: int = 60, s_
     return inst.s, inst.o, M
 
 
+# ------------------------------------------------------------------ experiments
+def run_quick(experiment, results_dir) -> tuple:
+    """Run ``experiment`` in quick mode into ``results_dir`` (no progress bar, no plots);
+    returns the runner's summary and its ``results.csv`` as a frame."""
+    import pandas as pd
+
+    from kvsched.experiments.runner import run_experiment
+
+    summary = run_experiment(experiment, quick=True, results_dir=results_dir, progress=False, plots=False)
+    return summary, pd.read_csv(results_dir / experiment.name / "quick" / "results.csv")
+
+
 # ------------------------------------------------------------------ command line
 def run_cli(*args, timeout=600):
     """Run ``python -m kvsched ARGS`` in a subprocess; returns CompletedProcess."""
