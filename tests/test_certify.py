@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import last_json, run_cli
+from helpers import last_json, run_cli
 
 from kvsched import Instance, Schedule, validate
 from kvsched.generators import FAMILIES

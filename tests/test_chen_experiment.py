@@ -5,12 +5,11 @@ exact intervals and the arrival tie-break equal to H-SF, the comparison with the
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
+from helpers import run_quick
 
 from kvsched import experiments, predictions
 from kvsched.experiments import chen_predictions as C
-from kvsched.experiments.runner import run_experiment
 from kvsched.experiments.spec import Grid, InstanceSpec
 from kvsched.heuristics.online import run_policy
 from kvsched.workload import lmsys_like
@@ -25,8 +24,7 @@ TINY = dataclasses.replace(
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("chen")
-    summary = run_experiment(TINY, quick=True, results_dir=out, progress=False, plots=False)
-    df = pd.read_csv(out / "test-chen-tiny" / "quick" / "results.csv")
+    summary, df = run_quick(TINY, out)
     return summary, df, out
 
 

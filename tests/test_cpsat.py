@@ -1,6 +1,8 @@
-"""CP-SAT model: agreement with the exhaustive oracle, hint, time limit, validity of cuts."""
+"""CP-SAT model: agreement with the exhaustive oracle per formulation and variant, hint,
+symmetry, validity of cuts (time limit and warm start: tests/test_exact_agreement.py)."""
 
 import pytest
+from helpers import agreement_instance
 
 from kvsched import Instance, Schedule, models
 from kvsched.bounds import lower_bound
@@ -12,16 +14,6 @@ from kvsched.models.cpsat import add_hint, build_model, solve_cpsat
 from kvsched.models.structure import core_families, request_classes
 from kvsched.models.windows import start_windows
 from kvsched.validator import validate
-
-
-def agreement_instance(seed):
-    """``random`` family (M = 40, s and o on 1..11), n = 5..7, a quarter with Poisson arrivals."""
-    return random_family(5 + seed % 3, seed=seed, rate=0.5 if seed % 4 == 1 else None)
-
-
-@pytest.fixture(scope="module")
-def optima():
-    return {seed: solve_brute(agreement_instance(seed)) for seed in range(50)}
 
 
 @pytest.mark.parametrize("formulation", ["unit", "staircase"])
@@ -91,25 +83,6 @@ def test_hint_is_sorted_within_identical_requests():
     solver.parameters.num_workers = 1
     assert solver.solve(model) == cp_model.OPTIMAL
     assert [solver.value(p) for p in starts] == [0, 5, 10]
-
-
-def test_ub_schedule_replaces_the_heuristic():
-    inst = random_family(7, seed=9)
-    worse = fcfs(inst)
-    res = solve_cpsat(inst, time_limit=20, ub_schedule=worse)
-    assert res.status == "optimal"
-    assert res.objective == solve_brute(inst).objective < validate(inst, worse).tel
-
-
-def test_time_limit_is_respected_and_result_is_valid():
-    inst = random_family(40, seed=0)
-    warm = best_of(inst).objective
-    res = solve_cpsat(inst, time_limit=2.0)
-    assert res.status == "time-limit" and res.solver_status != "OPTIMAL"
-    assert res.params["time_indexed"] is False  # ~40,000 Booleans: above the automatic limit
-    assert res.wall_time < 2.0 + 5.0  # generous: model building and a loaded machine
-    assert lower_bound(inst) <= res.bound <= res.objective <= warm
-    assert validate(inst, res.schedule).tel == res.objective
 
 
 def test_symmetric_requests_start_in_index_order():

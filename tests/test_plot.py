@@ -2,7 +2,7 @@
 
 import numpy as np
 from click.testing import CliRunner
-from conftest import run_cli
+from helpers import run_cli
 
 from kvsched import Instance, Schedule, heuristics
 from kvsched.experiments.cli import cli

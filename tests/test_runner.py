@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import last_json
+from helpers import last_json
 
 from kvsched import experiments
 from kvsched.experiments.cache import CacheWarning, ResultStore
@@ -271,7 +271,7 @@ def test_registry_and_demo_spec():
 
 
 def test_cli_quick_demo(tmp_path):
-    from conftest import run_cli
+    from helpers import run_cli
 
     res = run_cli("experiment", "demo-baselines", "--quick", "--results", tmp_path, "--no-progress", "--json")
     assert res.returncode == 0, res.stderr

@@ -131,7 +131,7 @@ def test_arrival_helpers():
 
 
 def test_cli_simulate_json_contract(write_json):
-    from conftest import last_json, run_cli
+    from helpers import last_json, run_cli
 
     path = write_json({"M": 6, "requests": [{"prompt": 2, "output": o, "lower": 1, "upper": 4} for o in (1, 1, 2, 3)]})
     out = run_cli("simulate", "hsf", path, "--json")

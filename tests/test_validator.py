@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from kvsched import Instance, Schedule, validate
+from kvsched.generators import random_family
 from kvsched.validator import memory_profile
 
 
@@ -61,11 +62,9 @@ def test_start_before_arrival():
 
 def test_vectorised_profile_matches_definition():
     rng = np.random.default_rng(5)
-    for _ in range(50):
-        n = int(rng.integers(1, 8))
-        s = rng.integers(1, 6, n)
-        o = rng.integers(1, 6, n)
-        inst = Instance(1000, tuple(s), tuple(o))
+    for k in range(50):
+        inst = random_family(int(rng.integers(1, 8)), seed=500 + k, M=1000, s_max=5, o_max=5)
+        n, s, o = inst.n, inst.s, inst.o
         sched = Schedule.from_starts(inst, list(rng.integers(0, 8, n)))
         prof = memory_profile(inst, sched)
         rep = validate(inst, sched)

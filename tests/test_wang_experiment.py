@@ -4,14 +4,13 @@ never below their bound), hand-computed SF / Sorted-F values on sf-blockers, the
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
+from helpers import run_quick
 
 from kvsched import experiments
 from kvsched.bounds import lower_bound
 from kvsched.experiments import wang_workloads as W
 from kvsched.experiments.cache import ResultStore
-from kvsched.experiments.runner import run_experiment
 from kvsched.experiments.spec import Grid, InstanceSpec
 from kvsched.schedule import Schedule
 from kvsched.theory.families import sf_blocker_family
@@ -29,8 +28,7 @@ TINY = dataclasses.replace(
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("wang")
-    summary = run_experiment(TINY, quick=True, results_dir=out, progress=False, plots=False)
-    df = pd.read_csv(out / "test-wang-tiny" / "quick" / "results.csv")
+    summary, df = run_quick(TINY, out)
     return summary, df, out
 
 
