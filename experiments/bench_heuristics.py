@@ -189,7 +189,7 @@ def quality_bound(lp_limit: float, count: int) -> list:
     from kvsched.models import solve
 
     try:
-        import models.lp  # noqa: F401
+        import kvsched.models.lp  # noqa: F401
         has_lp = True
     except ImportError:
         has_lp = False

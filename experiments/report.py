@@ -79,6 +79,33 @@ def default_plot(df: pd.DataFrame, outdir: Path) -> list:
     return [path]
 
 
+#: tick values a log-scaled ratio axis may show, written plainly (1.5, not 1.5x10^0), in tiers:
+#: the first tier that (with those before it) gives at least four ticks in range is used
+RATIO_TICKS = ((0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), (1.5, 3, 7, 15, 30, 70, 150, 300, 700),
+               (0.8, 0.9, 1.05, 1.1, 1.2, 1.3, 1.4, 1.7, 2.5, 4))
+
+
+def plain_log_axis(ax, values) -> None:
+    """Log-scale the y axis of ``ax`` over ``values`` (positive ratios) with plain decimal
+    ticks from :data:`RATIO_TICKS` and no minor tick labels."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+    vals = [float(v) for v in values if v is not None and np.isfinite(v) and v > 0]
+    lo, hi = (min(vals), max(vals)) if vals else (1.0, 10.0)
+    lo, hi = min(lo, 1.0) / 1.05, hi * 1.15
+    ticks: list = []
+    for tier in RATIO_TICKS:
+        ticks = sorted(ticks + [t for t in tier if lo <= t <= hi])
+        if len(ticks) >= 4:
+            break
+    ax.set_yscale("log")
+    ax.set_ylim(lo, hi)
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def markdown_report(meta: dict, table: pd.DataFrame) -> str:
     lines = [
         f"# {meta['experiment']} ({meta['mode']} mode)",
