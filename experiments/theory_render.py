@@ -213,6 +213,18 @@ def collect(results_dir=None) -> dict:
         from kvsched.experiments.amin_fluid import summarize
 
         out["amin_fluid"] = {"summary": summarize(pd.read_csv(p)), "meta": _read_json(R / "amin-fluid" / "run.json")}
+    p = R / "amin-fluid-load" / "results.csv"
+    if p.exists() and "amin_fluid" in out:
+        from kvsched.experiments.amin_fluid import summarize
+        from kvsched.experiments.amin_fluid_load import M_FACTOR
+        from kvsched.experiments.amin_fluid_load import L as load_L
+
+        s = summarize(pd.read_csv(p))
+        main = out["amin_fluid"]["summary"]
+        base = main[(main["L"] == load_L) & (main["M"] == M_FACTOR * (1 + main["u"] * load_L))
+                    & main["reading"].isin(s["reading"].unique())]
+        out["amin_load"] = {"summary": pd.concat([s, base]).sort_values(["u", "reading", "rho"]),
+                            "meta": _read_json(R / "amin-fluid-load" / "run.json")}
     p = R / "amax-fluid" / "results.csv"
     if p.exists():
         from kvsched.experiments.amax_fluid import summarize
@@ -253,6 +265,22 @@ def amin_verdicts(limits: pd.DataFrame) -> dict:
                                             max(r["M drift"], r["L drift"])) for _, r in g.iterrows()}
         out[reading] = (verdict_amin_cr(per_u), per_u)
     return out
+
+
+def load_limits(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (u, reading): the ratio at every load rho and the extrapolation ``2 r(rho_max) -
+    r(rho_max / 2)`` (a correction proportional to 1 / rho, the share of the linear terms)."""
+    rows = []
+    for (u, reading), g in summary.groupby(["u", "reading"], sort=False):
+        g = g.sort_values("rho")
+        r = dict(zip(g["rho"], g["ratio mean"]))
+        top = max(r)
+        half = top // 2
+        ext = 2 * r[top] - r[half] if half in r else None
+        rows.append({"u": int(u), "reading": reading, **{f"rho {k}": v for k, v in r.items()},
+                     "extrapolated": ext, "CR(u)": float(g["CR(u)"].iloc[0]),
+                     "extrapolated / CR(u)": None if ext is None else ext / float(g["quadratic form"].iloc[0])})
+    return pd.DataFrame(rows)
 
 
 def amax_limits(summary: pd.DataFrame) -> pd.DataFrame:
@@ -361,6 +389,57 @@ def amin_claims(num: dict) -> list:
     return out
 
 
+def verdict_readings(limits: pd.DataFrame, tol: float = REL_TOL) -> Verdict:
+    """Which reading reproduces CR(u) in the limit: one whose converged ratio is within ``tol``
+    of the quadratic form at every u; otherwise none, with the excess of the limit per u."""
+    good = [r for r, g in limits.groupby("reading", sort=False)
+            if ((g["ratio"] / g["quadratic form"] - 1).abs() <= tol).all()
+            and (g[["M drift", "L drift"]].max(axis=1) <= DRIFT).all()]
+    per_u = limits.groupby("u").agg(lo=("ratio", "min"), hi=("ratio", "max"), cr=("quadratic form", "first"))
+    spread = "; ".join(f"u = {u}: {r.lo:.3f}-{r.hi:.3f} vs {r.cr:.3f} ({r.lo / r.cr - 1:+.0%} to {r.hi / r.cr - 1:+.0%})"
+                       for u, r in per_u.iterrows())
+    if good:
+        return Verdict(f"reading{'s' if len(good) > 1 else ''} {', '.join(good)}", f"within {tol:.0%} at every u; {spread}")
+    return Verdict("none", f"limits over the readings per u (largest L and M) against CR(u): {spread}")
+
+
+def readings_claim(num: dict) -> Optional[Claim]:
+    af = num.get("amin_fluid")
+    if af is None:
+        return None
+    lim = amin_limits(af["summary"])
+    v = verdict_readings(lim)
+    spread = lim.groupby("u")["ratio"].agg(lambda x: x.max() / x.min() - 1)
+    return Claim("Some reading of A_min reproduces CR(u) in the fluid limit", "amin-fluid (as below)",
+                 f"largest spread between readings {spread.max():.1%} (u = {int(spread.idxmax())})", v,
+                 "At the largest L the readings (refinement W or V1, admission before or after overflow "
+                 "resolution) differ by at most the spread above, so neither the convention nor the in-round "
+                 "order moves the limit; at L = 1 they differ (section 4), because a length-1 request's "
+                 "prompt doubles its memory there and W's flat charge under-counts the next round.")
+
+
+def load_claim(num: dict) -> Optional[Claim]:
+    al = num.get("amin_load")
+    if al is None:
+        return None
+    ll = load_limits(al["summary"]).dropna(subset=["extrapolated"])
+    if ll.empty:
+        return None
+    over = ll[ll["extrapolated / CR(u)"] > 1 + REL_TOL]
+    k = ll["extrapolated / CR(u)"].idxmax()
+    w = ll.loc[k]
+    v = (Verdict("exceeds CR(u)", f"at u = {', '.join(str(u) for u in sorted(over['u'].unique()))} "
+                 f"(extrapolated / CR(u) > 1 + {REL_TOL})") if not over.empty else
+         Verdict("within CR(u)", f"extrapolated / CR(u) <= 1 + {REL_TOL} at every u"))
+    rhos = sorted(int(c.split()[1]) for c in ll.columns if c.startswith("rho "))
+    return Claim("A_min's fluid limit at high load (L = 12)", f"amin-fluid-load: n1 / m_factor in {rhos}",
+                 f"extrapolated A_min / H-SF = {w['extrapolated']:.3f} vs CR({int(w['u'])}) = {w['CR(u)']:.3f} "
+                 f"(x {w['extrapolated / CR(u)']:.3f}, {w['reading']})", v,
+                 "At fixed M and L the ratio grows with the load (requests per memory-full) towards the regime the "
+                 "quadratic form describes; the extrapolation assumes a correction proportional to 1 / load "
+                 "(section 2, load table).")
+
+
 def amin_ties_claim(num: dict) -> Optional[Claim]:
     at = num.get("amin_ties")
     if at is None:
@@ -445,7 +524,9 @@ def sf_claim(num: dict) -> Optional[Claim]:
 
 
 def claims(num: dict) -> list:
-    out = [sorted_f_claim(num), rayleigh_claim(num), *amin_claims(num), amin_ties_claim(num), *amax_claims(num),
+    out = [sorted_f_claim(num), rayleigh_claim(num), readings_claim(num), *amin_claims(num), load_claim(num),
+           amin_ties_claim(num),
+           *amax_claims(num),
            sf_claim(num)]
     return [c for c in out if c is not None]
 
@@ -477,6 +558,12 @@ def measurements(num: dict) -> list:
                 "[amin-fluid/summary.md](amin-fluid/summary.md).", "", *_table(lim, 4), "",
                 "![convergence in M per L](amin-fluid/convergence.png)", "",
                 "![ratio at the largest M against L](amin-fluid/limit.png)", ""]
+    if "amin_load" in num:
+        al = num["amin_load"]
+        out += ["Load (`results/amin-fluid-load/`, "
+                f"`{al['meta'].get('command', 'kvsched experiment amin-fluid-load')}`, {al['meta'].get('wall_time', 0):.0f} s; "
+                "rho = n1 / m_factor, the rho = 60 column from amin-fluid): A_min / H-SF, mean over the tie seeds.", "",
+                *_table(load_limits(al["summary"]), 4), ""]
     if "amax_fluid" in num:
         af = num["amax_fluid"]
         out += ["## 3. A_max on its lower-bound family, scaled lengths (`results/amax-fluid/`)", "",
