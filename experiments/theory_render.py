@@ -531,6 +531,77 @@ def claims(num: dict) -> list:
     return [c for c in out if c is not None]
 
 
+# ---------------------------------------------------------------------- best lower bounds
+def lower_bounds(num: dict) -> pd.DataFrame:
+    """Per algorithm: every certified lower bound on ALG / OPT the measurements give (a validated
+    ALG schedule over a proven optimum, a validated witness, or H-SF's validated schedule, which
+    is >= OPT), with how it was found; the largest first."""
+    rows = []
+
+    def add(alg, value, how, n=None, M=None, arrivals=False):
+        if value is not None and not pd.isna(value):
+            rows.append({"algorithm": alg, "arrivals": "with arrivals" if arrivals else "all at 0",
+                         "lower bound on ALG / OPT": float(value), "how found": how, "n": n, "M": M})
+
+    groups = {"Sorted-F": "sorted-f", "SF (MC-SF)": "mcsf", "FCFS": "fcfs", "A_min/W": "amin/W",
+              "A_min/V1": "amin/V1", "A_max": "amax"}
+    for alg, prefix in groups.items():
+        add(alg, _small_worst(num, prefix), "cr-small: proven optimum (n <= 10)")
+        add(alg, _small_worst(num, prefix, "Poisson"), "cr-small, Poisson arrivals: proven optimum", arrivals=True)
+        for key, what in (("worst", "adversarial search"), ("seeded", "seeded adversarial search")):
+            top = num.get(key, {}).get("top")
+            if top is None:
+                continue
+            for arrivals in (False, True):
+                part = top[top["heuristic"].str.startswith(prefix) & (top["arrivals"] == arrivals)]
+                if not part.empty:
+                    r = part.loc[part["ratio"].idxmax()]
+                    add(alg, r["ratio"], f"{what}{' with arrival moves' if arrivals else ''}: proven optimum "
+                        f"([{r['file']}]({'worst/' if key == 'worst' else 'worst/seeded/'}{r['file']}))",
+                        int(r["n"]), int(r["M"]), arrivals)
+    st = num.get("stagger")
+    if st is not None and st["certified"].any():
+        r = st[st["certified"]].sort_values("ratio").iloc[-1]
+        add("Sorted-F", r["ratio"], "stagger family: validated witness", int(r["n"]), None)
+    fam = num.get("sf_families")
+    if fam is not None:
+        for alg, name in (("SF (MC-SF)", "SF"), ("FCFS", "FCFS")):
+            blk = fam[(fam["family"] == "blockers") & (fam["alg"] == name)]
+            if not blk.empty:
+                r = blk.loc[blk["ratio_lb"].idxmax()]
+                add(alg, r["ratio_lb"], "blocker family: validated witness (heterogeneous prompts)", int(r["n"]), int(r["M"]))
+    af = num.get("amin_fluid")
+    if af is not None:
+        s = af["summary"]
+        for reading, alg in (("W", "A_min/W"), ("V1", "A_min/V1")):
+            part = s[s["reading"] == reading]
+            if not part.empty:
+                r = part.loc[part["ratio max"].idxmax()]
+                add(alg, r["ratio max"], f"amin-fluid u = {int(r['u'])}, L = {int(r['L'])}, worst tie seed: "
+                    "over H-SF's validated schedule (>= OPT)", int(r["n"]), int(r["M"]))
+    al = num.get("amin_load")
+    if al is not None:
+        s = al["summary"]
+        for reading, alg in (("W", "A_min/W"), ("V1", "A_min/V1")):
+            part = s[s["reading"] == reading]
+            if not part.empty:
+                r = part.loc[part["ratio max"].idxmax()]
+                add(alg, r["ratio max"], f"amin-fluid-load u = {int(r['u'])}, load {int(r['rho'])}, worst tie seed: "
+                    "over H-SF (>= OPT)", int(r["n"]), int(r["M"]))
+    xf = num.get("amax_fluid")
+    if xf is not None:
+        s = xf["summary"]
+        r = s.loc[s["ratio max"].idxmax()]
+        add("A_max", r["ratio max"], f"amax-fluid alpha = {r['alpha']}, L = {int(r['L'])}, {r['variant']}: over H-SF "
+            "(>= OPT)", int(r["n"]), int(r["M"]))
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    df["algorithm"] = pd.Categorical(df["algorithm"], list(groups), ordered=True)
+    return df.sort_values(["algorithm", "arrivals", "lower bound on ALG / OPT"],
+                          ascending=[True, True, False]).reset_index(drop=True)
+
+
 # ---------------------------------------------------------------------- render
 def claims_table(cs: list) -> list:
     return ["| claim | regime tested | strongest evidence (number, against what) | verdict |", "|---|---|---|---|",
@@ -539,6 +610,15 @@ def claims_table(cs: list) -> list:
 
 def measurements(num: dict) -> list:
     out = ["# Measurements", ""]
+    lb = lower_bounds(num)
+    if not lb.empty:
+        best = lb.groupby(["algorithm", "arrivals"], observed=True).head(1)
+        out += ["## 0. Best known lower bounds on the competitive ratios", "",
+                "Every entry is certified: a validated schedule of the algorithm over a proven optimum, over a "
+                "validated witness schedule, or over H-SF's validated schedule (H-SF >= OPT). Lower bounds on "
+                "one instance each, so on the ratio sup ALG / OPT; none is asymptotic. Best per algorithm:", "",
+                *_table(best, 4), "", "<details><summary>All sources</summary>", "", *_table(lb, 4), "",
+                "</details>", ""]
     if "rayleigh" in num:
         df = num["rayleigh"]["table"]
         sel = df[df["u"].isin([1, 2, 3, 5, 10, 100, 1000, 3000])][["u", "ln_u", "cr", "method", "abs_diff"]]
