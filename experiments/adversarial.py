@@ -1,4 +1,4 @@
-"""Adversarial search for bad instances (issue 5 item 5): a seeded local search over small
+"""Adversarial search for bad instances (docs/model.md §7.3): a seeded local search over small
 instances that maximises ALG / OPT, with OPT proven by the exact models.
 
 Search. Start from a random instance (n in ``n_range``, M in ``M_range``, s_i on 1..M/2,

@@ -1,4 +1,4 @@
-"""A_min's conventions in the fluid limit (issue 5 item 6): which reading reproduces CR(u)?
+"""A_min's conventions in the fluid limit (docs/model.md §4.3): which reading reproduces CR(u)?
 
 Instance (:func:`fluid_instance`): lengths 1..u in the proportions of the maximiser x of the
 Rayleigh quotient x'A_u x / x'B_u x, read as request counts per length (``n_k = round(n1 x_k /
@@ -7,13 +7,13 @@ interval ``[1, u]``, all at round 0, ``M = m_factor (s + u)`` (large). The ratio
 A_min's TEL over H-SF's (H-SF, MC-SF with the true lengths, is optimal to within O(1/M) on
 these instances up to the s/M terms, as in the paper's analysis).
 
-Conventions measured (:data:`CONVENTIONS`; the options exist in :mod:`heuristics.online`):
+Conventions measured (:data:`kvsched.heuristics.online.CONVENTIONS`, where they are implemented):
 
 - ``convention``: "W" (overdue: refine to g, charged flat s + g at t + 1; cancelled
   o~ = g + 1; one seeded random priority per request) or "V1" (refine to g + 1, charged
   growing; fresh random ties at every overflow and re-queue). The order inside a round is the
   same for both: completions, refinement, admission, overflow resolution, processing.
-- ``order``: the order inside a round. ``"admit-first"`` (:mod:`heuristics.online`, the SPEC's):
+- ``order``: the order inside a round. ``"admit-first"`` (:mod:`heuristics.online`, docs/model.md §4.3):
   completions, refinement, admission (W: overdue charged flat at t + 1), overflow resolution
   (which may cancel a request admitted this round, i.e. not admit it), processing.
   ``"resolve-first"`` (:class:`ResolveFirstAmin`): completions, refinement, overflow
@@ -34,13 +34,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from kvsched.heuristics.online import BeliefPolicy, amin, run_policy, tie_priorities
+from kvsched.heuristics.online import CONVENTIONS, BeliefPolicy, amin, run_policy, tie_priorities
 from kvsched.instance import Instance
 from kvsched.result import Result
 from kvsched.simulator import Decision, PolicyView, run_online
 from kvsched.theory.rayleigh import rayleigh
 
-CONVENTIONS = ("W", "V1")
 ORDERS = ("admit-first", "resolve-first")
 TIES = ("random", "index", "shorts-first", "longs-first")
 

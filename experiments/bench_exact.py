@@ -1,4 +1,4 @@
-"""Benchmark of the exact side (issue 2): time to certify, per solver and combined.
+"""Benchmark of the exact side (docs/model.md §5, §6): time to certify, per solver and combined.
 
 For every instance, ``certify(run_all=True)`` runs the heuristics, the exhaustive oracle
 (n <= 7), CP-SAT and the MILP, each with the same time limit and a hard kill. A solver

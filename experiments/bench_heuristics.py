@@ -1,4 +1,4 @@
-"""Benchmark of Sorted-F and its four batch selectors (issue 3).
+"""Benchmark of Sorted-F and its four batch selectors (docs/model.md §3.3, §3.4).
 
 1. Speed: wall and CPU time of one Sorted-F schedule (ordering + placement; validation not
    included) per selector for n = 100, 200, 1,000, 10,000, 100,000 requests drawn from the
@@ -12,7 +12,7 @@
 4. Quality: TCT of FCFS, SF (MC-SF), largest batch first and Sorted-F relative to a lower
    bound (the LP relaxation of the time-indexed model when it solves in time, else the
    closed-form bound) on small instances.
-5. The SF lower-bound families: the seed's and :func:`kvsched.families.sf_blockers`.
+5. The SF lower-bound families: the talk's and :func:`kvsched.theory.families.sf_blocker_family`.
 
     python3 -m kvsched.experiments.bench_heuristics [--quality-instances 50] [--quick]
 
@@ -32,11 +32,11 @@ import numpy as np
 
 from kvsched import heuristics, paths
 from kvsched.bounds import lower_bound
-from kvsched.families import sf_blockers
 from kvsched.generators import jaillet, random_family, sf_lower_bound
 from kvsched.heuristics.selectors import DPScan, dp_select
 from kvsched.heuristics.sorted_f import batch_order, place, sorted_f, sorted_f_order
 from kvsched.instance import Instance
+from kvsched.theory.families import sf_blocker_family
 
 M = 16_492
 SELECTORS = ("dp", "scaled-dp", "swap", "quantile")
@@ -241,11 +241,11 @@ def families() -> list:
         lines.append(f"| {Mf} | {inst.n:,} | {sf:,} | {a:,} | {srt:,} | {sf / a:.3f} | {sf / srt:.3f} | "
                      f"{2 / 13 * math.sqrt(Mf):.2f} |")
         print(lines[-1], flush=True)
-    lines += ["", "Blockers family (`kvsched.families.sf_blockers`: sqrt(M) requests (M - 1, 1), M requests (1, 2)).",
+    lines += ["", "Blockers family (`kvsched.theory.families.sf_blocker_family`: sqrt(M) requests (M - 1, 1), M requests (1, 2)).",
               "", "| M | n | SF | Sorted-F (dp up to 256, else quantile) | SF / Sorted-F | ratio / sqrt(M) |",
               "|---|---|---|---|---|---|"]
     for Mf in (16, 64, 256, 1024, 4096):
-        inst = sf_blockers(Mf)
+        inst = sf_blocker_family(Mf, small=Mf)
         sf = heuristics.run("mcsf", inst).objective
         srt = heuristics.run("sorted-f", inst, selector="dp" if Mf <= 256 else "quantile").objective
         lines.append(f"| {Mf} | {inst.n:,} | {sf:,} | {srt:,} | {sf / srt:.3f} | {sf / srt / math.sqrt(Mf):.3f} |")

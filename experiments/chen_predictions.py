@@ -1,4 +1,4 @@
-"""``chen-predictions``: Chen, Ye, Zhou's three prediction experiments (SPEC section 4).
+"""``chen-predictions``: Chen, Ye, Zhou's three prediction experiments (docs/model.md §1.7, §4).
 
 Average latency (TEL / n, rounds) of H-SF (true lengths, the hindsight benchmark), A_max
 (believes ``u_i``) and A_min (believes ``l_i`` and learns; convention W) under:

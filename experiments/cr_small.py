@@ -1,4 +1,4 @@
-"""``cr-small``: empirical competitive ratios (issue 5 item 4).
+"""``cr-small``: empirical competitive ratios (docs/model.md §7.3).
 
 Small instances (n <= 10): every algorithm of :data:`kvsched.experiments.empirical.ALGORITHMS`
 against the optimum certified by :func:`kvsched.models.certify.certify` (heuristics, exhaustive
@@ -36,7 +36,7 @@ from .spec import Algorithm, Case, Experiment, Grid, InstanceSpec, from_family
 SMALL_N = 10  #: at most this many requests: certify; above: ratio to H-SF
 
 PAPER = {
-    "source": "competitive-ratio claims of the seed talk (SPEC section 3): Sorted-F <= 48 OPT "
+    "source": "competitive-ratio claims of the talk presenting the three papers: Sorted-F <= 48 OPT "
               "(Wang et al.); SF and FCFS Omega(sqrt M); A_max between alpha^-1 (1 + alpha^-1/2) / 2 "
               "and alpha^-1 (1 + alpha^-1) / 2; A_min O(log(1/alpha)) with CR(u) the Rayleigh quotient",
     "reported": "Sorted-F: constant ratio at most 48. SF / FCFS: ratio >= (2/13) sqrt(M). "

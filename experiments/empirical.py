@@ -1,4 +1,4 @@
-"""Empirical competitive ratios (issue 5 item 4): every heuristic against a certified optimum
+"""Empirical competitive ratios (docs/model.md §7.3): every heuristic against a certified optimum
 on small instances, and the online policies against H-SF on large ones.
 
 Denominators. A ratio row always says what it was divided by (``denominator``):

@@ -1,5 +1,5 @@
 """``jaillet-synthetic``: MC-SF against the hindsight optimum on Jaillet et al.'s synthetic
-instances (SPEC section 4), both arrival models.
+instances (docs/model.md §7.1), both arrival models.
 
 Per trial (one ``jaillet`` instance, n drawn by the family): MC-SF's validated TEL; then
 :func:`kvsched.models.certify.certify` (every heuristic, CP-SAT hinted with the best schedule, the
@@ -48,7 +48,7 @@ VERDICTS = (PROVEN_OPTIMAL, PROVEN_SUBOPTIMAL, UNDECIDED)
 MODEL2_SEED_BASE = 1000
 MODELS = {1: "model 1 (all arrivals at 0)", 2: "model 2 (Poisson arrivals)"}
 
-#: what Jaillet et al. report for MC-SF / hindsight IP over 200 trials per model (SPEC section 4)
+#: what Jaillet et al. report for MC-SF / hindsight IP over 200 trials per model (arXiv 2502.07115)
 PAPER = {
     "source": "Jaillet et al. 2025, \"Online Scheduling for LLM Inference with KV Cache Constraints\" "
               "(arXiv 2502.07115), synthetic experiments; ratio MC-SF / hindsight IP (Gurobi)",
@@ -271,7 +271,7 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
         name="jaillet-synthetic",
         description=(
             "MC-SF vs. the best validated schedule and the best proven bound on Jaillet et al.'s synthetic "
-            f"instances (SPEC section 4); the registered full mode plans {trials_per_model} trials per arrival model "
+            f"instances (docs/model.md §7.1); the registered full mode plans {trials_per_model} trials per arrival model "
             f"({quick_trials} in quick mode); certify (heuristics, CP-SAT, MILP) and the time-indexed LP, "
             f"each limited to {time_limit:g} s ({quick_time_limit:g} s in quick mode), 1 thread, hard-limited. "
             f"Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}.."

@@ -1,4 +1,12 @@
-"""``kvsched reproduce``: run every paper experiment and regenerate ``results/README.md``.
+"""``kvsched reproduce``: run every paper experiment, compare it with the reference tables.
+
+Where a run writes. The results folder (``./results`` or ``--results DIR``) holds the task
+cache (``cache/``) and the reference tables (``NAME/``, ``NAME/quick/``, ``README.md``,
+``timings.json``; in the repository: the committed ones). A run writes its tables, its own
+``README.md``, ``timings.json`` and ``reference.md`` into a run folder (``runs/<UTC
+timestamp>/``, git-ignored, or ``--run-dir DIR``) and ends by comparing each experiment with
+its reference (:mod:`experiments.reference`). ``--update-reference`` then copies the run's
+tables over the reference ones and rebuilds the reference ``README.md`` described below.
 
 Which experiments. Every experiment of :data:`experiments.REGISTRY` whose module defines
 ``PAPER = {"source": str, "reported": text or mapping}`` takes part, in registry order. An
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 import time
 import traceback
 from dataclasses import dataclass
@@ -33,6 +42,8 @@ from kvsched import paths
 
 from . import REGISTRY
 from .executors import make_executor
+from .reference import TOLERANCE, ReferenceComparison, compare_to_reference
+from .reference import render as render_reference
 from .report import markdown_table, write_json_atomic, write_text_atomic
 from .runner import RunSummary, package_versions, run_experiment
 
@@ -63,6 +74,8 @@ class Outcome:
     name: str
     summary: Optional[RunSummary] = None
     error: Optional[str] = None  # the exception that stopped the experiment
+    outdir: Optional[Path] = None  # where this run wrote the experiment's tables
+    reference: Optional[ReferenceComparison] = None  # those tables against the reference
 
     @property
     def ok(self) -> bool:
@@ -70,10 +83,17 @@ class Outcome:
 
 
 def reproduce(quick: bool = False, only=None, jobs: int = 1, results_dir=None,
-              progress: bool = True, plots: bool = True, say=print) -> list:
-    """Run the paper experiments (all, or the names in ``only``), record their timings and
-    rewrite ``README.md`` in ``results_dir``; returns one :class:`Outcome` per experiment.
-    An experiment that fails is reported and the others still run."""
+              progress: bool = True, plots: bool = True, say=print, run_dir=None,
+              update_reference: bool = False, tolerance: float = TOLERANCE) -> list:
+    """Run the paper experiments (all, or the names in ``only``); returns one :class:`Outcome`
+    per experiment. An experiment that fails is reported and the others still run.
+
+    ``results_dir`` (default :func:`kvsched.paths.results_dir`) holds the task cache and the
+    reference tables. The run writes its tables, ``timings.json`` and ``README.md`` into
+    ``run_dir`` (default a new ``runs/<UTC timestamp>/`` of ``results_dir``) and compares each
+    experiment with its reference (:mod:`experiments.reference`, ``tolerance`` relative). With
+    ``update_reference`` the run's tables then replace the reference ones, and the reference
+    ``timings.json`` and ``README.md`` are rebuilt: the one way the reference changes."""
     broken: dict = {}
     modules = paper_experiments(broken)
     names = list(only) if only else list(modules)
@@ -81,24 +101,54 @@ def reproduce(quick: bool = False, only=None, jobs: int = 1, results_dir=None,
     if unknown:
         raise KeyError(f"not a paper experiment: {', '.join(unknown)}; known: {', '.join(modules)}")
     results_dir = Path(results_dir or paths.results_dir())
+    run_dir = Path(run_dir) if run_dir else paths.new_run_dir(results_dir)
+    mode = "quick" if quick else "full"
+    say(f"results folder {results_dir} (task cache {results_dir / 'cache'}); this run writes to {run_dir}")
     outcomes = [Outcome(n, error=broken[n]) for n in broken if not only or n in only]
     names = [n for n in names if n in modules]
-    for name in names:
-        command = f"kvsched reproduce{' --quick' if quick else ''} --only {name} --jobs {jobs}"
-        say(f"== {name} ({'quick' if quick else 'full'} mode)")
+    for k, name in enumerate(names, 1):
+        command = (f"kvsched reproduce{' --quick' if quick else ''} --only {name} --jobs {jobs}"
+                   + (" --update-reference" if update_reference else ""))
+        say(f"== [{k}/{len(names)}] {name} ({mode} mode)")
+        outdir = output_dir_for(name, mode, run_dir)
         try:
             summary = run_experiment(modules[name].EXPERIMENT, quick=quick, executor=make_executor("local", jobs=jobs),
-                                     results_dir=results_dir, progress=progress, command=command, plots=plots)
+                                     results_dir=results_dir, progress=progress, command=command, plots=plots,
+                                     out_dir=outdir, say=say)
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # one broken experiment must not stop the others
             outcomes.append(Outcome(name, error=f"{type(exc).__name__}: {exc}"))
             say(traceback.format_exc(limit=3))
             continue
-        record_timing(results_dir, name, "quick" if quick else "full", summary, command, jobs)
-        outcomes.append(Outcome(name, summary=summary))
-    write_text_atomic(results_dir / "README.md", render_readme(results_dir, modules))
+        record_timing(run_dir, name, mode, summary, command, jobs)
+        ref = compare_to_reference(name, modules[name].EXPERIMENT, outdir, output_dir_for(name, mode, results_dir),
+                                   tolerance)
+        outcomes.append(Outcome(name, summary=summary, outdir=outdir, reference=ref))
+    ran = {o.name: modules[o.name] for o in outcomes if o.summary is not None}
+    write_text_atomic(run_dir / "reference.md", "# This run against the reference tables\n\n" + "\n\n".join(
+        render_reference(o.reference) for o in outcomes if o.reference) + "\n")
+    write_text_atomic(run_dir / "README.md", render_readme(run_dir, ran))
+    if update_reference:
+        for o in outcomes:
+            if o.ok:
+                refdir = output_dir_for(o.name, mode, results_dir)
+                replace_tables(o.outdir, refdir)
+                record_timing(results_dir, o.name, mode, o.summary, f"kvsched reproduce{' --quick' if quick else ''} "
+                              f"--only {o.name} --jobs {jobs} --update-reference", jobs)
+                say(f"{o.name}: the reference {refdir} now holds this run's tables")
+        write_text_atomic(results_dir / "README.md", render_readme(results_dir, modules))
+        say(f"rebuilt {results_dir / 'README.md'}")
     return outcomes
+
+
+def replace_tables(src: Path, dest: Path) -> None:
+    """Copy the files of one run's output folder over a reference folder (subfolders, such as a
+    full-mode folder's ``quick/``, are left alone)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in sorted(Path(src).iterdir()):
+        if f.is_file():
+            shutil.copyfile(f, dest / f.name)
 
 
 def record_timing(results_dir, name: str, mode: str, summary: RunSummary, command: str, jobs: int) -> None:

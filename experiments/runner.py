@@ -148,12 +148,15 @@ class RunSummary:
 
 def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
                    results_dir=None, progress: bool = True, command: Optional[str] = None,
-                   plots: bool = True) -> RunSummary:
+                   plots: bool = True, out_dir=None, say=None) -> RunSummary:
     """Run (or resume) ``experiment`` and write its outputs (PNGs only if ``plots``);
     returns what happened.
 
-    ``executor`` defaults to running in this process. On Ctrl-C the finished results are
-    already cached; the executor is closed and ``KeyboardInterrupt`` propagates."""
+    The cache is ``cache/`` of ``results_dir``; the outputs go to ``out_dir`` (default
+    :func:`output_dir` of ``results_dir``). ``say(text)``, if given, is told the task counts
+    before the run and where the outputs went after it. ``executor`` defaults to running in
+    this process. On Ctrl-C the finished results are already cached; the executor is closed
+    and ``KeyboardInterrupt`` propagates."""
     t0 = time.perf_counter()
     code = _git_commit()  # the code that computes, recorded before anything can change it
     executor = executor or SerialExecutor()
@@ -166,6 +169,9 @@ def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
             todo.append(t)
     distinct = len({t.key for t in tasks})
     cached = distinct - len(todo)
+    if say:
+        say(f"{experiment.name} ({'quick' if quick else 'full'} mode): {distinct} tasks, {cached} cached, "
+            f"{len(todo)} to compute")
     failed: dict = {}
     bar = tqdm(total=distinct, initial=cached, desc=experiment.name, unit="task", disable=not progress,
                file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
@@ -193,8 +199,11 @@ def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
     summary = RunSummary(experiment.name, quick, distinct, cached, len(todo) - len(failed),
                          [r["row"].get("message", "") for r in failed.values()], 0.0)
     summary.wall_time = time.perf_counter() - t0
-    outdir = output_dir(experiment, quick, results_dir)
+    outdir = Path(out_dir) if out_dir is not None else output_dir(experiment, quick, results_dir)
     summary.files = write_outputs(experiment, rows, outdir, _meta(experiment, quick, summary, command, code), plots)
+    if say:
+        say(f"{experiment.name}: {summary.computed} computed, {len(summary.errors)} errors in "
+            f"{summary.wall_time:.1f} s; wrote {', '.join(Path(f).name for f in summary.files)} to {outdir}")
     return summary
 
 

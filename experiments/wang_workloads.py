@@ -1,5 +1,5 @@
 """``wang-workloads``: FCFS, SF, largest batch and Sorted-F (each selector) on Wang, Ye, Zhou's
-three workloads and on the SF counterexample families (SPEC sections 3-4).
+three workloads and on the SF counterexample families (docs/model.md §3.3, §7.2).
 
 Workloads (all arrivals at round 0, lengths in tokens unless the source says otherwise):
 
@@ -18,14 +18,14 @@ length are dropped first). Every row records its source in ``workload_source``.
 
 Two tiers, because the time-indexed LP is only tractable for short lengths:
 
-- *token tier* (``unit = 1``, M = 16,492 tokens as in issue 3): the closed-form sorted-volume
+- *token tier* (``unit = 1``, M = 16,492 tokens, Llama-2-70B on two A100s): the closed-form sorted-volume
   bound (:func:`kvsched.bounds.lower_bound`); ratios overstate the distance to the optimum.
 - *LP tier* (small n, lengths in coarse units of ``unit`` tokens, ``ceil(len / unit)``, and
   M in the same units): the LP relaxation of the time-indexed model (:mod:`models.lp`), or the
   closed-form bound when the LP fails; ``bound_kind`` says which bound each row carries.
 
-Families: the seed talk's ``sf-lower-bound`` (M requests (sqrt(M) - 1, 1), M^1.5 requests
-(1, 2)) and :func:`kvsched.families.sf_blockers` (sqrt(M) blockers (M - 1, 1), M requests
+Families: the talk's ``sf-lower-bound`` (M requests (sqrt(M) - 1, 1), M^1.5 requests
+(1, 2)) and :func:`kvsched.theory.families.sf_blocker_family` (sqrt(M) blockers (M - 1, 1), M requests
 (1, 2)), on which SF / Sorted-F grows like sqrt(M).
 """
 
@@ -39,11 +39,11 @@ import pandas as pd
 
 from kvsched import heuristics
 from kvsched.bounds import lower_bound
-from kvsched.families import sf_blockers
 from kvsched.generators import generate as generate_family
 from kvsched.instance import Instance
 from kvsched.paths import shared_trace
 from kvsched.result import finish
+from kvsched.theory.families import sf_blocker_family
 from kvsched.traces import PRESETS, load_trace
 from kvsched.workload import lmsys_like
 
@@ -139,7 +139,7 @@ def generate(spec: InstanceSpec) -> Instance:
     if spec.family == "sf-lower-bound":
         return generate_family("sf-lower-bound", spec.n, spec.seed, **p)
     if spec.family == "sf-blockers":
-        inst = sf_blockers(p["M"])
+        inst = sf_blocker_family(p["M"], small=p["M"])
         if inst.n != spec.n:
             raise ValueError(f"sf-blockers with M = {p['M']} has n = {inst.n}, spec says {spec.n}")
         return inst
@@ -268,15 +268,15 @@ def plot(df: pd.DataFrame, outdir) -> list:
 #: what the paper reports (``source``: where; ``reported``: the claims, in words)
 PAPER = {
     "source": "Wang, Ye, Zhou 2025, \"LLM Serving Optimization with Variable Prefill and Decode "
-              "Lengths\" (arXiv 2508.06133), numerical experiments as presented in the seed talk",
+              "Lengths\" (arXiv 2508.06133), numerical experiments as presented in the authors' talk",
     "reported": (
-        "Wang, Ye, Zhou (2025), as presented in the seed talk: Sorted-F (batches minimising "
+        "Wang, Ye, Zhou (2025), as presented in the authors' talk: Sorted-F (batches minimising "
         "F(X) = sum o_i / |X|^2, four selectors: exact DP, scaled DP, local swap, quantile greedy) "
         "against FCFS and SF on a conversation workload (LMSYS-Chat-1M), a long-prompt workload "
         "(arXiv summarisation) and their mixture; Sorted-F is reported to reduce total completion "
         "time on all three. The material available here gives no numbers for these runs, so the "
         "comparison is qualitative. The talk also claims SF is Omega(sqrt(M))-competitive on its "
-        "counterexample family (ratio >= (2/13) sqrt(M)); SPEC section 3 computes only 1.10 / 1.21 / "
+        "counterexample family (ratio >= (2/13) sqrt(M)); docs/model.md §7.2 computes only 1.10 / 1.21 / "
         "1.27 at M = 100 / 400 / 1600 for that family. Those are SF against the slide's own comparison "
         "schedule (all type-2 requests first; `tests/test_sorted_f.py::test_seed_sf_family_ratio_is_small` "
         "reproduces the reference values), "
@@ -328,7 +328,7 @@ EXPERIMENT = Experiment(
         f"Token tier: M = {M_TOKENS:,} tokens, closed-form sorted-volume bound. LP tier (unit > 1: lengths "
         f"in units of {' or '.join(str(u) for u in sorted({u for _, u, _ in LP_TIER}))} tokens, M in the "
         "same units): LP relaxation of the time-indexed model "
-        "(column `bound`). Families: sf-lower-bound (seed talk) and sf-blockers (sqrt(M) growth), LP bound."),
+        "(column `bound`). Families: sf-lower-bound (the talk's) and sf-blockers (sqrt(M) growth), LP bound."),
     task=task,
     generate=generate,
     algorithms=ALGORITHMS,

@@ -1,4 +1,4 @@
-"""The shared round-by-round admission engine (SPEC section 2), for known lengths.
+"""The shared round-by-round admission engine (docs/model.md §3.1), for known lengths.
 
 At every round ``t``: requests whose completion round is ``<= t`` leave; arrived waiting
 requests are scanned in the policy's priority order and admitted (started at ``t``) while

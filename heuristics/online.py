@@ -1,4 +1,4 @@
-"""Online policies under prediction uncertainty (SPEC section 2; Chen, Ye, Zhou 2025).
+"""Online policies under prediction uncertainty (docs/model.md §4; Chen, Ye, Zhou 2025).
 
 All policies are one mechanism, :class:`BeliefPolicy`, with different believed lengths
 ``o~_i`` and priorities:
@@ -34,7 +34,7 @@ unless ``reuse_freed=False``):
 (iv) resolve overflow: while the true next-round memory ``sum (s_i + g_i + 1)`` exceeds ``M``,
      cancel running requests in ascending ``(o~_i, tie)``; a cancelled request keeps what it
      learned: ``o~_i = max(o~_i, g_i + 1)`` under W (for an overdue request exactly
-     ``g_i + 1``, as SPEC states; a request cut before reaching its estimate learned nothing
+     ``g_i + 1``, docs/model.md §4.3; a request cut before reaching its estimate learned nothing
      new and keeps ``o~_i``), ``max(o~_i, g_i)`` under V1 (with ``o~_i = g_i + 1`` when
      overdue). A request admitted in this same round and cancelled at once is simply not
      admitted. Ties: W uses one seeded random priority per request for admission and

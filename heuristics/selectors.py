@@ -1,4 +1,4 @@
-"""Batch selectors for Sorted-F (Wang, Ye, Zhou 2025; SPEC section 2).
+"""Batch selectors for Sorted-F (Wang, Ye, Zhou 2025; docs/model.md §3.4).
 
 A *batch* X is a set of requests that fits alone in memory when all its members start
 together: for every member i, ``sum_{j in X, o_j >= o_i} (s_j + o_i) <= M`` (the peak of
@@ -221,7 +221,7 @@ class DPScan:
 
 
 def dp_select(s, o, M: int, **_) -> np.ndarray:
-    """Exact minimiser of ``(F, -|X|)`` over all batches (SPEC: exact DP).
+    """Exact minimiser of ``(F, -|X|)`` over all batches (docs/model.md §3.4, exact DP).
 
     Time ``O(n K W)`` numpy cell updates per call (K = :func:`max_batch_size`, W = M), and
     memory for one "improved" bit per cell and candidate; meant for pools of a few hundred.

@@ -1,4 +1,4 @@
-"""Sorted-F (Wang, Ye, Zhou 2025; SPEC section 2): order by the quality metric, then place.
+"""Sorted-F (Wang, Ye, Zhou 2025; docs/model.md §3.3): order by the quality metric, then place.
 
 Ordering. Repeatedly a selector (:mod:`heuristics.selectors`) picks, among the unordered
 requests, a batch X minimising ``(F(X), -|X|)`` with ``F(X) = sum o_i / |X|^2`` (X must fit
@@ -12,7 +12,7 @@ with ``p >= a_i`` and ``p >=`` the previous request's start (``backfill=True``: 
 ``p >= a_i``). :class:`RoundProfile` holds the memory of every round of the placed set;
 ``p`` is feasible iff ``mem[t] + s_i + (t - p) <= M`` for every ``t`` in ``p+1 .. p+o_i``:
 the whole window is checked, so a placed request's own peak inside the window is never
-missed (SPEC's worked infeasible example).
+missed (the worked overflow of docs/model.md §1.3).
 """
 
 from __future__ import annotations

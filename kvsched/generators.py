@@ -1,26 +1,27 @@
-"""Seeded instance families for tests and benchmarks (issue 2, item 8).
+"""Seeded instance families for tests and benchmarks (docs/model.md §7.1).
 
 :data:`FAMILIES` maps a name to ``fn(n, seed, **kw) -> Instance``. Every draw comes from
 ``numpy.random.default_rng(seed)`` in a fixed order, so (family, n, seed, kw) fixes the
 instance (compare ``Instance.digest``). The instance name records the parameters.
 
 - ``random``: M = 40, s_i and o_i uniform on 1..11 (``s_min``, ``s_max``, ``o_min``, ``o_max``),
-  all arrivals 0; ``rate`` > 0 gives Poisson arrivals instead (first request at 0, exponential
-  gaps of mean 1/rate, a_i = floor(t_i)).
+  all arrivals 0; ``rate`` > 0 gives Poisson arrivals instead
+  (:func:`poisson_arrivals`, drawn from the family's generator after s and o).
 - ``tiny``: n <= 7 requests for the exhaustive oracle: M = 10, s_i on 1..4, o_i on 1..5.
-- ``jaillet``: Jaillet et al. (SPEC section 4).
+- ``jaillet``: Jaillet et al.'s synthetic instances, both arrival models.
 - ``partition``: a 3-partition YES instance with o_i = 1 and known optimum (:func:`known_optimum`).
-- ``sf-lower-bound``: the seed talk's family against SF with heterogeneous prompts.
+- ``sf-lower-bound``: the talk's family against SF with heterogeneous prompts (docs/model.md §7.2).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 
 from .instance import Instance, InstanceError
+from .theory.families import split_into_triples
 
 
 class GeneratorError(InstanceError):
@@ -35,12 +36,17 @@ def _need_n(family: str, n: Optional[int], lo: int = 1, hi: Optional[int] = None
     return n
 
 
-def _poisson_process(rng: np.random.Generator, n: int, rate: float) -> tuple:
-    """Arrival rounds of n requests: t_0 = 0, gaps ~ Exp(mean 1/rate), a_i = floor(t_i)."""
+def poisson_arrivals(n: int, rate: float, seed: Union[int, np.random.Generator] = 0) -> np.ndarray:
+    """Arrival rounds of n requests of a Poisson process with ``rate`` requests per round: n
+    exponential gaps of mean 1/rate are drawn from ``seed`` (an int, or a generator whose
+    stream continues), their running sums shifted so the first request arrives at time 0,
+    and ``a_i = floor(t_i)`` (docs/model.md §7.1)."""
     if not rate > 0:
         raise GeneratorError(f"rate must be > 0, got {rate}")
-    t = np.concatenate([[0.0], np.cumsum(rng.exponential(1.0 / rate, size=n - 1))])
-    return tuple(np.floor(t).astype(np.int64).tolist())
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    times = np.cumsum(rng.exponential(1.0 / rate, size=n))
+    times -= times[0]
+    return np.floor(times).astype(np.int64)
 
 
 def _ranges(name: str, M: int, s_min: int, s_max: Optional[int], o_min: int, o_max: Optional[int],
@@ -91,7 +97,7 @@ def _uniform_family(name: str, n, seed, M, s_min, s_max, o_min, o_max, arrivals,
     rng = np.random.default_rng(seed)
     s = rng.integers(s_min, s_max + 1, size=n)
     o = rng.integers(o_min, o_max + 1, size=n)
-    times = _poisson_process(rng, n, rate) if rate is not None else ()
+    times = tuple(poisson_arrivals(n, rate, rng).tolist()) if rate is not None else ()
     tag = f"-rate{rate:g}" if rate is not None else ""
     if (s_min, s_max, o_min, o_max) != (1, s_cap, 1, o_cap) or M != FAMILY_M[name]:
         tag += f"-M{M}-s{s_min}..{s_max}-o{o_min}..{o_max}"
@@ -122,7 +128,7 @@ def tiny(n: Optional[int] = 5, seed: int = 0, M: int = 10, s_min: int = 1, s_max
 
 def jaillet(n: Optional[int] = None, seed: int = 0, model: int = 1, M: Optional[int] = None, s_min: int = 1,
             s_max: int = 5, rate: Optional[float] = None, horizon: Optional[int] = None) -> Instance:
-    """Jaillet et al.'s synthetic instances (SPEC section 4), drawn in this order:
+    """Jaillet et al.'s synthetic instances (docs/model.md §7.1), drawn in this order:
     M ~ U{30..50} (unless given), one prompt size s ~ U{s_min..s_max} (default 1..5) for all
     requests, then model 1: n ~ U{40..60} unless ``n`` is given, o_i ~ U{1..M-s}, all arrivals
     0; model 2: rate ~ U[0.5, 1.5] and horizon T ~ U{40..60} (each drawn, then replaced by
@@ -172,13 +178,9 @@ def jaillet(n: Optional[int] = None, seed: int = 0, model: int = 1, M: Optional[
 def partition(n: Optional[int], seed: int = 0, M: int = 40) -> Instance:
     """A 3-partition YES instance with o_i = 1 and m = n / 3; optimum TCT = 3m(m+1)/2.
 
-    With o_i = 1 a request started at p holds memory only in round p + 1, namely
-    w_i = s_i + 1, so a schedule assigns every request a round and the rounds' sets must each
-    have sum w <= M. Every w_i lies strictly between M/4 and M/2, so no round holds 4 requests:
-    the k-th smallest completion is at least ceil(k/3), and TCT >= 3(1 + ... + m) = 3m(m+1)/2.
-    The w_i are drawn as m triples each summing to exactly M (then shuffled), so the triples in
-    rounds 1..m attain the bound. (Conversely TCT = 3m(m+1)/2 forces three requests in each of
-    rounds 1..m, i.e. a 3-partition: the family is strongly NP-hard.)"""
+    The values w_i = s_i + 1 (a request with o_i = 1 holds w_i in its one round) lie strictly
+    between M/4 and M/2 and are drawn as m triples each summing to exactly M, then shuffled;
+    why that makes 3m(m+1)/2 the optimum: :mod:`kvsched.theory.families`."""
     n = _need_n("partition", n, 3)
     if n % 3:
         raise GeneratorError(f"family 'partition': n must be a multiple of 3 (n = 3m), got {n}")
@@ -201,7 +203,7 @@ def partition(n: Optional[int], seed: int = 0, M: int = 40) -> Instance:
 def known_optimum(inst: Instance) -> Optional[int]:
     """The optimum TCT 3m(m+1)/2 if ``inst`` has the ``partition`` form (o_i = 1, arrivals 0,
     n = 3m, every s_i + 1 strictly inside (M/4, M/2)) and the values s_i + 1 split into m
-    triples of sum M (checked by a backtracking search); otherwise None."""
+    triples of sum M (:func:`kvsched.theory.families.split_into_triples`); otherwise None."""
     n, M = inst.n, inst.M
     if n % 3 or set(inst.outputs) != {1} or not inst.all_at_zero:
         return None
@@ -209,31 +211,15 @@ def known_optimum(inst: Instance) -> Optional[int]:
     if not all(4 * x > M and 2 * x < M for x in w) or sum(w) != (n // 3) * M:
         return None
     m = n // 3
-    return 3 * m * (m + 1) // 2 if _triples(sorted(w, reverse=True), M) else None
-
-
-def _triples(w: list, target: int) -> bool:
-    """Can the multiset ``w`` (sorted descending) be split into triples of sum ``target``?"""
-    if not w:
-        return True
-    first, rest = w[0], w[1:]
-    tried = set()
-    for j in range(len(rest)):
-        for k in range(j + 1, len(rest)):
-            pair = (rest[j], rest[k])
-            if first + rest[j] + rest[k] == target and pair not in tried:
-                tried.add(pair)
-                if _triples(rest[:j] + rest[j + 1:k] + rest[k + 1:], target):
-                    return True
-    return False
+    return 3 * m * (m + 1) // 2 if split_into_triples(w, M) is not None else None
 
 
 def sf_lower_bound(n: Optional[int] = None, seed: int = 0, M: int = 16) -> Instance:
-    """The seed talk's family against SF (Jaillet et al.): with k = sqrt(M), M requests of
+    """The talk's family against SF (Jaillet et al.): with k = sqrt(M), M requests of
     type 1 (s = k - 1, o = 1) then M^1.5 = k^3 requests of type 2 (s = 1, o = 2), all at 0;
     n = M + k^3 is derived (``n`` may be given only to confirm it). M must be a perfect square
     >= 4. The family is deterministic: ``seed`` is accepted for the common signature, unused.
-    (SPEC section 3: the talk's claimed ratio (2/13) sqrt(M) is not what section 1's model gives.)"""
+    (docs/model.md §7.2: the talk's claimed ratio (2/13) sqrt(M) is not what the model of §1 gives.)"""
     k = math.isqrt(M)
     if k * k != M or k < 2:
         raise GeneratorError(f"family 'sf-lower-bound': M must be a perfect square >= 4, got {M}")

@@ -1,4 +1,4 @@
-"""The immutable, validated problem instance (SPEC section 1).
+"""The immutable, validated problem instance (docs/model.md §1.1).
 
 Conventions: request ``i`` has prompt size ``s_i >= 1``, output length ``o_i >= 1``,
 arrival round ``a_i >= 0`` and an optional prediction interval ``[l_i, u_i]`` with
@@ -118,7 +118,7 @@ class Instance:
     @classmethod
     def from_requests(cls, M: int, requests: Iterable[dict], name: str = "") -> "Instance":
         """Build from dicts with keys ``prompt``, ``output`` and optional ``arrival``,
-        ``lower``, ``upper`` (the JSON schema of SPEC section 1)."""
+        ``lower``, ``upper`` (the JSON schema of docs/model.md §2.1)."""
         reqs = list(requests)
         known = {"prompt", "output", "arrival", "lower", "upper"}
         for i, r in enumerate(reqs):

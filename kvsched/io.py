@@ -1,4 +1,4 @@
-"""JSON files for instances and schedules (SPEC section 1, "Files")."""
+"""JSON files for instances and schedules (docs/model.md §2.1, §2.2)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 Results go where the user is: ``./results`` of the working directory, or the folder named by
 ``KVSCHED_RESULTS`` (which the CLI's ``--results DIR`` sets), never inside the installed package.
+In that folder, ``cache/`` holds the task cache, ``NAME/`` (``NAME/quick/``) an experiment's
+reference tables (in the repository: the committed ones, rewritten only by
+``--update-reference``) and ``runs/<UTC timestamp>/`` the outputs of each run (git-ignored).
 
 The traces in ``../shared/data`` (beside the repository) are never copied into the
 repository; ``KVSCHED_DATA`` may point elsewhere, and traces fetched by ``kvsched data download``
@@ -12,6 +15,7 @@ when they are absent.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -24,6 +28,25 @@ def results_dir() -> Path:
     """``$KVSCHED_RESULTS`` if set, else ``./results`` of the current working directory."""
     env = os.environ.get(RESULTS_ENV)
     return Path(env) if env else Path.cwd() / "results"
+
+
+RUNS = "runs"
+
+
+def new_run_dir(root=None) -> Path:
+    """A fresh ``runs/<UTC timestamp>/`` folder under ``root`` (default :func:`results_dir`),
+    created; a suffix ``-2``, ``-3``, ... keeps two runs started in the same second apart."""
+    base = Path(root or results_dir()) / RUNS
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for k in range(1, 1000):
+        path = base / (stamp if k == 1 else f"{stamp}-{k}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"cannot create a run folder under {base}")
 
 
 def _data_dirs() -> list:

@@ -31,14 +31,17 @@ DONE, CUT = "tab:blue", "tab:red"
 
 
 def schedule_figure(instance: Instance, schedule: Schedule, title: Optional[str] = None) -> Figure:
-    """The Gantt chart (top) and memory profile (bottom) of ``schedule`` as a Figure."""
+    """The Gantt chart (top) and memory profile (bottom) of ``schedule`` as a Figure. The
+    title always states n, M and the validated TEL (or why the schedule is infeasible);
+    ``title``, if given, is shown above that line."""
     n = instance.n
     gantt_height = min(9.0, 1.2 + 0.14 * n)
     fig = Figure(figsize=(11, gantt_height + 2.6), layout="constrained")
     gantt, mem_ax = fig.subplots(2, 1, sharex=True, height_ratios=[gantt_height, 2.4])
     _draw_runs(gantt, instance, schedule)
     _draw_memory(mem_ax, instance, schedule)
-    fig.suptitle(title or _default_title(instance, schedule), fontsize="medium")
+    facts = _default_title(instance, schedule)
+    fig.suptitle(f"{title}\n{facts}" if title else facts, fontsize="medium")
     return fig
 
 

@@ -1,5 +1,5 @@
 """Prediction generators: each returns a copy of the instance with ``lowers`` / ``uppers``
-set (SPEC section 4, Chen, Ye, Zhou's experiments; Jaillet et al.'s point predictions).
+set (docs/model.md §1.7; Chen, Ye, Zhou's experiments; Jaillet et al.'s point predictions).
 
 - :func:`exact`: ``l_i = u_i = o_i``.
 - :func:`common_interval`: one interval for all, ``[1, 1000]`` by default ("rough").

@@ -1,4 +1,4 @@
-"""Schedules: the runs of every request (SPEC section 1, "Cancellation" and "Files").
+"""Schedules: the runs of every request (docs/model.md §1.5 and §2.2).
 
 A run is ``(p, c)``: started at round ``p`` (processed from round ``p + 1``), last round
 held ``c``. Every run but the last of a request is a cancelled run (cut at the end of

@@ -1,4 +1,4 @@
-"""Round-by-round online simulation with cancellation (SPEC section 1, "Cancellation").
+"""Round-by-round online simulation with cancellation (docs/model.md §1.5, §1.6, §4.1).
 
 Timeline of round ``t`` (the same as the offline admission engine):
 
@@ -33,6 +33,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .generators import poisson_arrivals  # noqa: F401  (the one generator, also used from here)
 from .instance import Instance
 from .result import Result, finish
 from .schedule import Schedule
@@ -87,7 +88,7 @@ class PolicyView:
     def __getattr__(self, name):
         if name in _HIDDEN:
             raise InformationBoundaryError(
-                f"a policy cannot read '{name}': true output lengths are hidden (SPEC section 1)")
+                f"a policy cannot read '{name}': true output lengths are hidden (docs/model.md §1.6)")
         raise AttributeError(name)
 
     @property
@@ -227,15 +228,6 @@ def simulate(instance: Instance, policy: Policy, max_rounds: Optional[int] = Non
 
 
 # ------------------------------------------------------------------ arrival helpers
-def poisson_arrivals(n: int, rate: float, seed: int = 0) -> np.ndarray:
-    """Arrival rounds of a Poisson process with ``rate`` requests per round, starting at
-    time 0: ``round = floor(time)``."""
-    rng = np.random.default_rng(seed)
-    times = np.cumsum(rng.exponential(1.0 / rate, size=n)) - 0.0
-    times -= times[0]
-    return np.floor(times).astype(np.int64)
-
-
 def timestamps_to_rounds(timestamps: Sequence[float], seconds_per_round: float) -> np.ndarray:
     """Map trace timestamps to rounds: ``floor((time - first time) / seconds_per_round)``."""
     ts = np.asarray(timestamps, dtype=float)

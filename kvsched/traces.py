@@ -1,4 +1,4 @@
-"""CSV request traces -> :class:`~kvsched.instance.Instance` (issue 2, item 2).
+"""CSV request traces -> :class:`~kvsched.instance.Instance` (docs/model.md §7.1).
 
 One entry point, :func:`load_trace`, reads a preset (every file of ``../shared/data``, see
 :data:`PRESETS`) or any CSV path and returns a :class:`TraceLoad`: the instance plus a report
@@ -31,6 +31,7 @@ Pipeline, in this order:
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Union
@@ -59,8 +60,24 @@ _WORDS = "WORDS (whitespace-separated, all turns of a conversation summed), not 
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a trace file is committed publicly, and what the file must hash to."""
+
+    repo: str
+    commit: str
+    path: str
+    sha256: str
+    size: int
+
+    @property
+    def url(self) -> str:
+        return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{urllib.parse.quote(self.path)}"
+
+
+@dataclass(frozen=True)
 class TracePreset:
-    """One file of the shared data folder: its format, length unit and provenance."""
+    """One file of the shared data folder: its format, length unit, provenance and the public
+    commit (``origin``) it can be downloaded from."""
 
     name: str
     filename: str
@@ -69,8 +86,15 @@ class TracePreset:
     rows: int
     source: str
     licence: str
+    origin: Source
     timestamps: bool = False
 
+
+_VIDUR_OR = ("Luoxiaogan/vidur_or", "853c94344dbea7cc0fb01c679adc833d7a0b08ba")
+_VIDUR = ("microsoft/vidur", "7d47513363ec447a741ac5e47241580b47724fbf")
+_AZURE_REPO = ("Azure/AzurePublicDataset", "b469a113cedca53ddc3bdea71a143dc4b7d8700c")
+_ETALON = ("project-etalon/etalon", "d5f18de15a2227a2d469365afc4fa9e2df0c631d")
+_AKAFAKA = ("AKafakA/vidur_opt_scheduler", "20bdc49d6c1d23de84c9d4e7a8626ea33fe498f4")
 
 _LMSYS_SRC = "LMSYS-Chat-1M (Zheng et al. 2023) word counts via Luoxiaogan/vidur_or@853c943"
 _LMSYS_LIC = "LMSYS-Chat-1M Dataset License Agreement (gated); fork states no licence"
@@ -78,36 +102,54 @@ _AZURE_LIC = "CC-BY 4.0 (cite Patel et al., Splitwise, ISCA 2024)"
 
 PRESETS = {p.name: p for p in [
     TracePreset("lmsys-257", "lmsys_chat_1m_words_in_lt257_out_lt257.csv", "lmsys", _WORDS, 662_534,
-                _LMSYS_SRC + ", all conversations with in < 257 and out < 257 words", _LMSYS_LIC),
+                _LMSYS_SRC + ", all conversations with in < 257 and out < 257 words", _LMSYS_LIC,
+                Source(*_VIDUR_OR, "lmsys_chat_1m_dataset/output_trace/input<257_output<257.csv",
+                       "626612facf53f4d67b5aecb9b27da7cb1245bb0a8df67a2abcd0fc4c658f1444", 4_028_459)),
     TracePreset("lmsys-100k", "lmsys_chat_1m_words_sample100k_in_lt500_out_lt600.csv", "lmsys", _WORDS,
-                100_000, _LMSYS_SRC + ", sample of 100k with in < 500 and out < 600 words", _LMSYS_LIC),
+                100_000, _LMSYS_SRC + ", sample of 100k with in < 500 and out < 600 words", _LMSYS_LIC,
+                Source(*_VIDUR_OR, "lmsys_chat_1m_dataset/trace_for_booking_limit/sample_1e6_input<500_output<600.csv",
+                       "afff0f3f81088cf539161461e45759c7b1ded83886e3467ee09d0364da31ef9b", 635_923)),
     TracePreset("lmsys-20k", "lmsys_chat_1m_words_sample20k_in_lt200_out_lt500.csv", "vidur", _WORDS,
                 20_000, _LMSYS_SRC + ", sample of 20k with in < 200 and out < 500 words"
-                " (Vidur headers, but word counts)", _LMSYS_LIC),
+                " (Vidur headers, but word counts)", _LMSYS_LIC,
+                Source(*_VIDUR_OR, "data/processed_traces/sample_2e5_input<200_output<500.csv",
+                       "2f42541c60b92c7c4567e8906f1f2742af4c1eb3ff1688198397fea2bae6e75a", 124_690)),
     TracePreset("arxiv", "arxiv_summarization_llama2.csv", "vidur", _LLAMA2, 28_257,
                 "arXiv summarization (Cohan et al. 2018) via microsoft/vidur@7d47513",
-                "code MIT; dataset licence unknown"),
+                "code MIT; dataset licence unknown",
+                Source(*_VIDUR, "data/processed_traces/arxiv_summarization_stats_llama2_tokenizer_filtered_v2.csv",
+                       "9d3580538d915ca75e4aaaa54590b42dbb17abc6d74c8913310cf07c232adcdc", 884_932)),
     TracePreset("azure-conv", "azure_conv_2023.csv", "azure", _AZURE, 19_366,
                 "Azure LLM inference trace 2023, conversation (Azure/AzurePublicDataset@b469a11)",
-                _AZURE_LIC, timestamps=True),
+                _AZURE_LIC, Source(*_AZURE_REPO, "data/AzureLLMInferenceTrace_conv.csv",
+                       "2f1e5b666d4e3055fdbba98598ce2ec307767b9064e03e2fa46676dbcc7d0bf8", 719_188), timestamps=True),
     TracePreset("azure-code", "azure_code_2023.csv", "azure", _AZURE, 8_819,
                 "Azure LLM inference trace 2023, code (Azure/AzurePublicDataset@b469a11)",
-                _AZURE_LIC, timestamps=True),
+                _AZURE_LIC, Source(*_AZURE_REPO, "data/AzureLLMInferenceTrace_code.csv",
+                       "54e9a6d2a4bd06ba1e060304b900abbc74cbea53de96506e60fe5bb4f2277fb6", 320_117), timestamps=True),
     TracePreset("splitwise-conv", "splitwise_conv_2023.csv", "vidur", _AZURE, 19_366,
                 "Azure 2023 conversation trace in Vidur format (microsoft/vidur@7d47513)",
-                _AZURE_LIC, timestamps=True),
+                _AZURE_LIC, Source(*_VIDUR, "data/processed_traces/splitwise_conv.csv",
+                       "439e4138b7e384f316de614c071f7162be05b8af0cef866f82faacd1b0472249", 382_729), timestamps=True),
     TracePreset("splitwise-code", "splitwise_code_2023.csv", "vidur", _AZURE, 8_819,
                 "Azure 2023 code trace in Vidur format (microsoft/vidur@7d47513)",
-                _AZURE_LIC, timestamps=True),
+                _AZURE_LIC, Source(*_VIDUR, "data/processed_traces/splitwise_code.csv",
+                       "f266b907d109d471c61283ab69771c17ad79a18b33ff6e96aa546346f52767a6", 166_195), timestamps=True),
     TracePreset("sharegpt-8k", "sharegpt_8k_llama2.csv", "vidur", _LLAMA2, 30_731,
                 "ShareGPT (Vicuna unfiltered) via project-etalon/etalon@d5f18de",
-                "Apache-2.0 (repository and dataset card)"),
+                "Apache-2.0 (repository and dataset card)",
+                Source(*_ETALON, "data/processed_traces/sharegpt_8k_filtered_stats_llama2_tokenizer.csv",
+                       "6d6c296302a853e2669a674a96f269283e60c57e60363bd450588a1066919f9f", 949_600)),
     TracePreset("sharegpt-val-10k", "sharegpt_val_10k_llama2.csv", "vidur", _LLAMA2, 10_000,
                 "ShareGPT validation split via AKafakA/vidur_opt_scheduler@20bdc49 (undocumented processing)",
-                "MIT (repository); ShareGPT card apache-2.0"),
+                "MIT (repository); ShareGPT card apache-2.0",
+                Source(*_AKAFAKA, "data/trace_data/sharegpt/sharegpt_val_10k_llama2.csv",
+                       "e8eb6769b07f47a44fcb8caecf78dfc247103d65f84c4053bd9ae593caa01c63", 278_423)),
     TracePreset("bwb", "bwb_translation_llama2.csv", "vidur", _LLAMA2, 33_768,
                 "Bilingual Web Book translation (Jiang et al.) via project-etalon/etalon@d5f18de",
-                "Apache-2.0 (repository); dataset licence not verified"),
+                "Apache-2.0 (repository); dataset licence not verified",
+                Source(*_ETALON, "data/processed_traces/bwb_stats_llama2_tokenizer_filtered_v2.csv",
+                       "389419d2f2e55149b5d6ccfedb881572798d39650436ab86fd61f3c40337a990", 1_123_791)),
 ]}
 
 
@@ -291,6 +333,6 @@ def presets_table() -> str:
     return "\n".join(lines)
 
 
-__all__ = ["FORMATS", "PRESETS", "TraceError", "TraceLoad", "TracePreset", "load_trace", "presets_table",
+__all__ = ["FORMATS", "PRESETS", "Source", "TraceError", "TraceLoad", "TracePreset", "load_trace", "presets_table",
            "resolve"]
 

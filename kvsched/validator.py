@@ -1,4 +1,4 @@
-"""The one independent validator (SPEC section 1).
+"""The one independent validator (docs/model.md §1.3, §1.5).
 
 It rebuilds the memory profile round by round from the instance's true lengths and the
 schedule's runs, and shares no code with any solver, heuristic or simulator: every

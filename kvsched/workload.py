@@ -1,6 +1,6 @@
 """An LMSYS-like conversation workload (Chen, Ye, Zhou's 2,000-conversation sample).
 
-Published statistics of that sample (SPEC section 4): inputs 1-468, mean 41, median 11,
+Published statistics of that sample (Chen, Ye, Zhou 2025): inputs 1-468, mean 41, median 11,
 variance 4,961; outputs 1-883, mean 85, median 43, variance 9,702 (tokens).
 
 Model: each length follows a generalised gamma law (``scipy.stats.gengamma``, shape ``a``,

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
 from kvsched.result import Result, checked, finish
 from kvsched.schedule import Schedule
 
+from .structure import core_families, interchangeable_requests, request_classes
 from .windows import horizon, start_windows
 
 FORMULATIONS = ("unit", "staircase")
@@ -46,7 +46,7 @@ PROVING_SUBSOLVERS = ("default_lp", "max_lp")
 # ----------------------------------------------------------------------------- variables
 def start_variables(model, windows: list) -> list:
     """Start round ``p_i`` in its window."""
-    return [model.NewIntVar(lo, hi, f"p{i}") for i, (lo, hi) in enumerate(windows)]
+    return [model.new_int_var(lo, hi, f"p{i}") for i, (lo, hi) in enumerate(windows)]
 
 
 # ----------------------------------------------------------------------------- constraints
@@ -55,7 +55,7 @@ def unit_intervals(model, instance: Instance, starts: list):
     intervals, demands = [], []
     for i, (p, s, o) in enumerate(zip(starts, instance.prompts, instance.outputs)):
         for k in range(1, o + 1):
-            intervals.append(model.NewFixedSizeIntervalVar(p + (k - 1), 1, f"u{i}_{k}"))
+            intervals.append(model.new_fixed_size_interval_var(p + (k - 1), 1, f"u{i}_{k}"))
             demands.append(s + k)
     return intervals, demands
 
@@ -65,10 +65,10 @@ def staircase_intervals(model, instance: Instance, starts: list):
     later age k (demand 1) ending with the run."""
     intervals, demands = [], []
     for i, (p, s, o) in enumerate(zip(starts, instance.prompts, instance.outputs)):
-        intervals.append(model.NewFixedSizeIntervalVar(p, o, f"b{i}"))
+        intervals.append(model.new_fixed_size_interval_var(p, o, f"b{i}"))
         demands.append(s + 1)
         for k in range(2, o + 1):
-            intervals.append(model.NewFixedSizeIntervalVar(p + (k - 1), o - k + 1, f"n{i}_{k}"))
+            intervals.append(model.new_fixed_size_interval_var(p + (k - 1), o - k + 1, f"n{i}_{k}"))
             demands.append(1)
     return intervals, demands
 
@@ -77,57 +77,38 @@ def add_memory(model, instance: Instance, starts: list, formulation: str) -> Non
     """Every round holds at most ``M`` tokens."""
     build = {"unit": unit_intervals, "staircase": staircase_intervals}[formulation]
     intervals, demands = build(model, instance, starts)
-    model.AddCumulative(intervals, demands, instance.M)
+    model.add_cumulative(intervals, demands, instance.M)
 
 
 def identical_classes(instance: Instance) -> list:
-    """Index lists of requests with equal ``(s, o, a)`` (interchangeable), in index order."""
-    classes = defaultdict(list)
-    for i, key in enumerate(zip(instance.prompts, instance.outputs, instance.arrivals)):
-        classes[key].append(i)
-    return [idx for idx in classes.values() if len(idx) > 1]
+    """The groups of interchangeable requests with more than one member
+    (:func:`models.structure.interchangeable_requests`)."""
+    return [idx for idx in interchangeable_requests(instance) if len(idx) > 1]
 
 
 def add_symmetry_breaking(model, instance: Instance, starts: list) -> None:
     """Interchangeable requests start in index order: ``p_i <= p_j`` for ``i < j``."""
     for idx in identical_classes(instance):
         for i, j in zip(idx, idx[1:]):
-            model.Add(starts[i] <= starts[j])
+            model.add(starts[i] <= starts[j])
 
 
-def core_families(instance: Instance) -> list:
-    """The "core" inequalities as ``(members, h, k)``: at every round at most k of
-    ``members`` (requests with ``o_j >= o*``) have age greater than h, where
-    ``h = floor((M - s_min - o*) / k) - s_min`` and ``s_min`` is their least prompt.
-    Proof: if k + 1 of them are that old at round tau, let i be the first of them to
-    complete; at ``C_i`` it holds ``>= s_min + o*`` and the other k hold ``>= s_min + h + 1``
-    each, which exceeds M (for h < 0 the same holds with h = 0: at most k of them run).
-    Only families with more than k possible holders (``o_j > h``) are returned."""
-    M, s, o = instance.M, instance.prompts, instance.outputs
-    families = []
-    for o_star in sorted(set(o)):
-        members = [j for j in range(instance.n) if o[j] >= o_star]
-        s_min = min(s[j] for j in members)
-        for k in range(1, len(members)):
-            h = max(0, (M - s_min - o_star) // k - s_min)
-            holders = [j for j in members if o[j] > h]
-            if len(holders) > k:
-                families.append((tuple(holders), h, k))
-            if h == 0:  # "at most k running"; larger k is implied
-                break
-    return families
-
-
-def add_core_cuts(model, instance: Instance, starts: list) -> None:
-    """Each core family as a cumulative of capacity k (NoOverlap for k = 1) over the
-    intervals ``[p_j + h, p_j + o_j)`` (rounds where j is older than h)."""
-    for members, h, k in core_families(instance):
-        ivs = [model.NewFixedSizeIntervalVar(starts[j] + h, instance.outputs[j] - h, f"c{j}_{h}_{k}")
-               for j in members]
+def add_core_cuts(model, instance: Instance, windows: list, starts: list) -> None:
+    """Each core family of :func:`models.structure.core_families` (thresholds on ``o``
+    only, one class per request) as a cumulative of capacity k (NoOverlap for k = 1) over
+    the intervals ``[p_j + h, p_j + o_j)`` (rounds where j is older than h) of its members
+    that can get that old (``o_j > h``); families with at most k of those are implied."""
+    classes = request_classes(instance, windows, aggregate=False)
+    for members, k, h in core_families(classes, instance.M, prompt_thresholds=False):
+        holders = [j for j in members if instance.outputs[j] > h]
+        if len(holders) <= k:
+            continue
+        ivs = [model.new_fixed_size_interval_var(starts[j] + h, instance.outputs[j] - h, f"c{j}_{h}_{k}")
+               for j in holders]
         if k == 1:
-            model.AddNoOverlap(ivs)
+            model.add_no_overlap(ivs)
         else:
-            model.AddCumulative(ivs, [1] * len(ivs), k)
+            model.add_cumulative(ivs, [1] * len(ivs), k)
 
 
 def add_time_indexed_rows(model, instance: Instance, windows: list, starts: list) -> dict:
@@ -139,16 +120,16 @@ def add_time_indexed_rows(model, instance: Instance, windows: list, starts: list
     x = {}
     for i, (lo, hi) in enumerate(windows):
         for t in range(lo, hi + 1):
-            x[i, t] = model.NewBoolVar(f"x{i}_{t}")
-        model.AddExactlyOne(x[i, t] for t in range(lo, hi + 1))
-        model.Add(starts[i] == sum(t * x[i, t] for t in range(lo, hi + 1)))
+            x[i, t] = model.new_bool_var(f"x{i}_{t}")
+        model.add_exactly_one(x[i, t] for t in range(lo, hi + 1))
+        model.add(starts[i] == sum(t * x[i, t] for t in range(lo, hi + 1)))
     s, o = instance.prompts, instance.outputs
     for tau in range(1, horizon(instance, windows) + 1):
         row = [(s[i] + tau - t) * x[i, t]
                for i, (lo, hi) in enumerate(windows)
                for t in range(max(lo, tau - o[i]), min(hi, tau - 1) + 1)]
         if row:
-            model.Add(sum(row) <= instance.M)
+            model.add(sum(row) <= instance.M)
     return x
 
 
@@ -157,9 +138,9 @@ def set_objective(model, instance: Instance, starts: list, lb: int, ub: int) -> 
     """Minimise TEL ``= sum_i (p_i + o_i - a_i)``, known to lie in ``[lb, ub]``."""
     const = sum(instance.outputs) - sum(instance.arrivals)
     total = sum(starts) + const
-    model.Add(total >= lb)
-    model.Add(total <= ub)
-    model.Minimize(total)
+    model.add(total >= lb)
+    model.add(total <= ub)
+    model.minimize(total)
 
 
 def add_hint(model, instance: Instance, starts: list, x: dict, schedule: Schedule, symmetry: bool) -> None:
@@ -172,9 +153,9 @@ def add_hint(model, instance: Instance, starts: list, x: dict, schedule: Schedul
             for i, p in zip(idx, sorted(hint[i] for i in idx)):
                 hint[i] = p
     for var, p in zip(starts, hint):
-        model.AddHint(var, p)
+        model.add_hint(var, p)
     for (i, t), var in x.items():
-        model.AddHint(var, t == hint[i])
+        model.add_hint(var, t == hint[i])
 
 
 def build_model(instance: Instance, windows: list, formulation: str, symmetry: bool, core: bool,
@@ -190,7 +171,7 @@ def build_model(instance: Instance, windows: list, formulation: str, symmetry: b
     if symmetry:
         add_symmetry_breaking(model, instance, starts)
     if core:
-        add_core_cuts(model, instance, starts)
+        add_core_cuts(model, instance, windows, starts)
     x = add_time_indexed_rows(model, instance, windows, starts) if time_indexed else {}
     set_objective(model, instance, starts, lb, ub)
     return model, starts, x
@@ -243,8 +224,8 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
         raise ValueError(f"unknown portfolio {portfolio!r}; known: ['default', 'prove']")
     for key, value in opts.items():
         setattr(solver.parameters, key, value)
-    code = solver.Solve(model)
-    name = solver.StatusName(code)
+    code = solver.solve(model)
+    name = solver.status_name(code)
 
     result = Result(
         solver="cpsat", status="time-limit", objective=ub, bound=float(lb), schedule=hint,
@@ -256,11 +237,11 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
     )
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
         if code != cp_model.UNKNOWN:
-            found = Schedule.from_starts(instance, [solver.Value(p) for p in starts])
+            found = Schedule.from_starts(instance, [solver.value(p) for p in starts])
             if checked(instance, found).tel < ub:
                 result.schedule = found
-        if math.isfinite(solver.BestObjectiveBound()):
-            result.bound = max(float(lb), float(solver.BestObjectiveBound()))
+        if math.isfinite(solver.best_objective_bound):
+            result.bound = max(float(lb), float(solver.best_objective_bound))
         if code == cp_model.OPTIMAL:
             result.status = "optimal"
     else:  # INFEASIBLE contradicts the feasible warm start inside the windows; MODEL_INVALID

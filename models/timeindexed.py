@@ -1,4 +1,4 @@
-"""The time-indexed model of SPEC section 1 (Jaillet et al.'s hindsight IP) as a Pyomo
+"""The time-indexed model of docs/model.md §5.3 (Jaillet et al.'s hindsight IP) as a Pyomo
 ``ConcreteModel``, split like PyJobShop into variables, constraints and objective.
 
 Conventions. ``x[i,t] = 1`` iff request i starts at round t (processed in rounds
@@ -11,8 +11,8 @@ request is its own class of size 1, i.e. ``y = x``). Rows:
 - memory, for every round tau that can be a completion round (memory only grows between
   completions, so these rounds suffice for integer points):
   ``sum over (c,t) with t < tau <= t+o_c of (s_c + tau - t) y[c,t] <= M``;
-- optional "core" rows (all of them, or those a separation loop found violated; see
-  :func:`core_families`).
+- optional "core" rows (all of them, or those a separation loop found violated): the
+  families of :func:`models.structure.core_families` at every completion round.
 
 Objective: TEL ``sum (t + o_c - a_c) y[c,t]``. Starts are restricted to the given windows
 (:func:`optimality_windows`, or the uncut :func:`models.windows.start_windows`); members of a
@@ -24,29 +24,11 @@ functions (lazy adapter).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
 
-
-@dataclass(frozen=True)
-class RequestClass:
-    """Interchangeable requests: same prompt ``s``, output ``o``, arrival ``a`` and window."""
-
-    s: int
-    o: int
-    a: int
-    window: tuple  # (earliest, latest) start round
-    members: tuple  # request indices, ascending
-
-    @property
-    def size(self) -> int:
-        return len(self.members)
-
-    @property
-    def starts(self) -> range:
-        return range(self.window[0], self.window[1] + 1)
+from .structure import core_families, request_classes
 
 
 def optimality_windows(instance: Instance, ub: int) -> list:
@@ -71,47 +53,9 @@ def optimality_windows(instance: Instance, ub: int) -> list:
     return windows
 
 
-def request_classes(instance: Instance, windows: list, aggregate: bool = True) -> list:
-    """Group requests by ``(s, o, a, window)`` (or one class per request)."""
-    groups = defaultdict(list)
-    for i in range(instance.n):
-        key = (instance.prompts[i], instance.outputs[i], instance.arrivals[i], tuple(windows[i]))
-        groups[key if aggregate else (i,) + key].append(i)
-    classes = [RequestClass(k[-4], k[-3], k[-2], k[-1], tuple(m)) for k, m in groups.items()]
-    return sorted(classes, key=lambda c: c.members[0])
-
-
 def completion_rounds(classes: list) -> list:
     """Every round in which some class can complete: where the memory rows are needed."""
     return sorted({t + c.o for c in classes for t in c.starts})
-
-
-def core_families(classes: list, M: int) -> list:
-    """Core inequalities ``(L, k, h)``: at every round at most k requests of L have age
-    greater than h. L = ``{j : s_j >= s*, o_j >= o*}`` for thresholds on both, and
-    ``h = max(0, floor((M - s_L - o_L) / k) - s_L)`` with ``s_L``, ``o_L`` the least prompt
-    and output in L. (Take k+1 of them, let i complete first: at C_i the others hold
-    ``>= s_L + h + 1`` each and i holds ``>= s_L + o_L``, more than M in total.) Per L only
-    the smallest k per distinct h is kept (it dominates); rows with ``h >= max o`` are empty."""
-    families, seen_sets = [], set()
-    for s_star in sorted({c.s for c in classes}):
-        for o_star in sorted({c.o for c in classes}):
-            L = tuple(ci for ci, c in enumerate(classes) if c.s >= s_star and c.o >= o_star)
-            if not L or L in seen_sets:
-                continue
-            seen_sets.add(L)
-            size = sum(classes[ci].size for ci in L)
-            s_L = min(classes[ci].s for ci in L)
-            o_L = min(classes[ci].o for ci in L)
-            o_max = max(classes[ci].o for ci in L)
-            seen_h = set()
-            for k in range(1, size):
-                h = max(0, (M - s_L - o_L) // k - s_L)
-                if h in seen_h or h >= o_max:
-                    continue
-                seen_h.add(h)
-                families.append((L, k, h))
-    return families
 
 
 def add_variables(m, classes: list, relax: bool) -> None:
@@ -228,7 +172,7 @@ def estimated_nonzeros(classes: list, core_rows=()) -> int:
 
 def build_model(instance: Instance, windows: list, relax: bool = False, aggregate: bool = True,
                 core=False, max_nonzeros: int = 2_000_000):
-    """The time-indexed model; ``m.classes`` holds the :class:`RequestClass` list. ``core``:
+    """The time-indexed model; ``m.classes`` holds the :class:`~models.structure.RequestClass` list. ``core``:
     False, True (every core row) or a list of core rows ``(L, k, h, tau)``. Raises
     :class:`ModelTooLarge` rather than build more than ``max_nonzeros`` nonzeros."""
     import pyomo.environ as pyo

@@ -1,4 +1,4 @@
-"""Start windows from an upper bound (SPEC section 2, "Exact").
+"""Start windows from an upper bound (docs/model.md §5.1).
 
 In any schedule of value ``<= UB`` every request has latency ``C_j - a_j >= o_j``, so
 ``C_i - a_i <= UB - sum_{j != i} o_j``, i.e. ``p_i - a_i <= UB - sum_j o_j``. The window of

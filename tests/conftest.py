@@ -6,7 +6,7 @@ import pytest
 
 from kvsched import Instance
 
-WORKED = Instance(6, (2, 2, 2, 2), (1, 1, 2, 3))  # SPEC section 1 worked check
+WORKED = Instance(6, (2, 2, 2, 2), (1, 1, 2, 3))  # docs/model.md §1.8 worked check
 
 
 @pytest.fixture

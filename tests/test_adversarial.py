@@ -1,4 +1,4 @@
-"""Adversarial search (issue 5 item 5): reproducible from its seed; every saved instance
+"""Adversarial search: reproducible from its seed; every saved instance
 validates, re-certifies to the recorded OPT (proven) and re-runs to the recorded ALG."""
 
 from __future__ import annotations

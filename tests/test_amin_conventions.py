@@ -1,4 +1,4 @@
-"""A_min conventions in the fluid limit (issue 5 item 6), small version; the full measurement
+"""A_min conventions in the fluid limit (docs/model.md §4.3), small version; the full measurement
 is ``python3 -m kvsched.experiments.theory_report measure-amin`` (results/theory-checks/)."""
 
 from __future__ import annotations

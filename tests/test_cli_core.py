@@ -69,7 +69,7 @@ def test_missing_file_is_one_line():
 
 
 def test_cli_run_sorted_f_selector_options(write_json):
-    # the seed's two-batch example: M = 24, one request (22, 2) and six requests (1, 3);
+    # the talk's two-batch example: M = 24, one request (22, 2) and six requests (1, 3);
     # Sorted-F gives TCT 23 with every selector (hand-computed in tests/test_sorted_f.py)
     path = write_json({"M": 24, "requests": [{"prompt": 22, "output": 2}] + [{"prompt": 1, "output": 3}] * 6})
     for sel in ("dp", "scaled-dp", "swap", "quantile"):

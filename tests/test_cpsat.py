@@ -8,7 +8,8 @@ from kvsched.generators import jaillet, random_family
 from kvsched.heuristics import best_of
 from kvsched.heuristics.baselines import fcfs
 from kvsched.models.brute import solve_brute
-from kvsched.models.cpsat import add_hint, build_model, core_families, solve_cpsat
+from kvsched.models.cpsat import add_hint, build_model, solve_cpsat
+from kvsched.models.structure import core_families, request_classes
 from kvsched.models.windows import start_windows
 from kvsched.validator import validate
 
@@ -65,15 +66,15 @@ def test_hint_is_the_warm_start_and_satisfies_the_model():
     windows = start_windows(inst, warm.objective)
     model, starts, x = build_model(inst, windows, "unit", True, False, True, lower_bound(inst), warm.objective)
     add_hint(model, inst, starts, x, warm.schedule, True)
-    hint = model.Proto().solution_hint
+    hint = model.proto.solution_hint
     by_var = dict(zip(hint.vars, hint.values))
-    assert [by_var[p.Index()] for p in starts] == warm.schedule.starts  # no identical requests here
-    assert all(by_var[v.Index()] == (t == warm.schedule.starts[i]) for (i, t), v in x.items())
+    assert [by_var[p.index] for p in starts] == warm.schedule.starts  # no identical requests here
+    assert all(by_var[v.index] == (t == warm.schedule.starts[i]) for (i, t), v in x.items())
     solver = cp_model.CpSolver()
     solver.parameters.fix_variables_to_their_hinted_value = True
     solver.parameters.num_workers = 1
-    assert solver.Solve(model) == cp_model.OPTIMAL  # the complete hint is a solution
-    assert solver.ObjectiveValue() == warm.objective
+    assert solver.solve(model) == cp_model.OPTIMAL  # the complete hint is a solution
+    assert solver.objective_value == warm.objective
 
 
 def test_hint_is_sorted_within_identical_requests():
@@ -88,8 +89,8 @@ def test_hint_is_sorted_within_identical_requests():
     solver = cp_model.CpSolver()
     solver.parameters.fix_variables_to_their_hinted_value = True
     solver.parameters.num_workers = 1
-    assert solver.Solve(model) == cp_model.OPTIMAL
-    assert [solver.Value(p) for p in starts] == [0, 5, 10]
+    assert solver.solve(model) == cp_model.OPTIMAL
+    assert [solver.value(p) for p in starts] == [0, 5, 10]
 
 
 def test_ub_schedule_replaces_the_heuristic():
@@ -126,9 +127,16 @@ def test_unknown_formulation_is_rejected():
         solve_cpsat(random_family(3, seed=0), portfolio="fast")
 
 
+def request_core_families(inst):
+    """The CP-SAT model's core families: one class per request (class index = request
+    index), thresholds on o only."""
+    return core_families(request_classes(inst, start_windows(inst, 10**6), aggregate=False), inst.M,
+                         prompt_thresholds=False)
+
+
 def holds_core_families(inst, starts):
     """Every core family: at every round at most k members are older than h."""
-    for members, h, k in core_families(inst):
+    for members, k, h in request_core_families(inst):
         for tau in range(max(starts) + max(inst.outputs) + 2):
             old = sum(1 for j in members if starts[j] + h < tau <= starts[j] + inst.outputs[j])
             if old > k:
@@ -140,7 +148,7 @@ def holds_core_families(inst, starts):
 def test_core_families_hold_on_feasible_schedules(seed):
     # one common s (the families' home ground) and heterogeneous s (often no family at all)
     common, mixed = jaillet(7, seed=seed), agreement_instance(seed)
-    assert core_families(common), "the check needs at least one family"
+    assert request_core_families(common), "the check needs at least one family"
     schedules = {
         common: [solve_cpsat(common, time_limit=1).schedule, best_of(common).schedule, fcfs(common)],
         mixed: [solve_brute(mixed).schedule, best_of(mixed).schedule, fcfs(mixed)],
@@ -153,7 +161,7 @@ def test_core_families_hold_on_feasible_schedules(seed):
 def test_core_family_cuts_an_infeasible_pair():
     # M = 10, s = 2: two o = 4 requests cannot both be older than h = (10-2-4)//1 - 2 = 2
     inst = Instance(10, (2, 2), (4, 4))
-    assert ((0, 1), 2, 1) in core_families(inst)
+    assert ((0, 1), 1, 2) in request_core_families(inst)  # (members, k, h)
     assert not validate(inst, Schedule.from_starts(inst, [0, 1])).feasible
     assert not holds_core_families(inst, [0, 1])
     assert holds_core_families(inst, [0, 4])

@@ -1,4 +1,4 @@
-"""Empirical competitive ratios (issue 5 item 4): ratios only against proven optima, the SF
+"""Empirical competitive ratios (docs/model.md §7.3): ratios only against proven optima, the SF
 family's ratio against the certified optimum grows with M, and the A_max family against H-SF
 next to the stated lower bound. (Rayleigh-quotient and family-shape tests: test_theory.py;
 SF / Sorted-F at larger M: test_sorted_f.py; the A_max batch model: test_online_policies.py.)"""
@@ -25,25 +25,25 @@ from kvsched.schedule import Schedule
 from kvsched.theory import families as fam
 from kvsched.theory.ratios import amax_lower, amax_upper
 
-SPEC_INST = Instance(6, (2,) * 4, (1, 1, 2, 3))  # SPEC worked check: H-SF TCT 11
+WORKED = Instance(6, (2,) * 4, (1, 1, 2, 3))  # docs/model.md §1.8 worked check: H-SF TCT 11
 
 
 def test_ratio_is_only_taken_against_a_proven_optimum():
-    sched = Schedule.from_starts(SPEC_INST, [0, 0, 1, 3])
-    proven = Certificate(SPEC_INST, 11, 11.0, sched, "mcsf", "brute")
+    sched = Schedule.from_starts(WORKED, [0, 0, 1, 3])
+    proven = Certificate(WORKED, 11, 11.0, sched, "mcsf", "brute")
     assert opt_ratio(15, proven) == {"alg": 15, "opt": 11, "best_known": 11, "bound": 11.0,
                                      "denominator": PROVEN, "ratio": 15 / 11, "ratio_lower": 15 / 11,
                                      "ratio_upper": 15 / 11}
-    gap = Certificate(SPEC_INST, 11, 9.2, sched, "mcsf", "closed-form")  # OPT in [10, 11]
+    gap = Certificate(WORKED, 11, 9.2, sched, "mcsf", "closed-form")  # OPT in [10, 11]
     row = opt_ratio(15, gap)
     assert row["denominator"] == BOUND_ONLY and row["ratio"] is None and row["opt"] is None
     assert row["ratio_lower"] == 15 / 11 and row["ratio_upper"] == 15 / 10
 
 
 def test_every_algorithm_on_the_spec_instance():
-    cert = certify_small(SPEC_INST)
+    cert = certify_small(WORKED)
     assert cert.optimal and cert.objective == 11
-    rows = {r["algorithm"]: r for r in ratio_rows(SPEC_INST, cert)}
+    rows = {r["algorithm"]: r for r in ratio_rows(WORKED, cert)}
     assert list(rows) == [a.label for a in ALGORITHMS]
     assert all(r["denominator"] == PROVEN for r in rows.values())
     for label in ("fcfs", "mcsf", "sorted-f/dp", "sorted-f/quantile", "largest-batch", "amin/V1"):

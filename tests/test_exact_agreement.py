@@ -1,4 +1,4 @@
-"""Cross-solver agreement and known optima for the exact models (issue 2)."""
+"""Cross-solver agreement and known optima for the exact models (docs/model.md §5)."""
 
 import numpy as np
 import pytest
@@ -52,7 +52,7 @@ def test_partition_optimum_is_known(m):
 
 
 def test_both_solver_libraries_in_one_process():
-    """ortools and highspy imported and solving in one process (or-tools issue 5246)."""
+    """ortools and highspy imported and solving in one process (upstream bug google/or-tools#5246)."""
     import highspy  # noqa: F401
     from ortools.sat.python import cp_model  # noqa: F401
 

@@ -139,7 +139,7 @@ def test_sf_lower_bound_family():
 
 
 def test_sf_lower_bound_ratio_matches_spec_reference():
-    """SPEC section 3: under section 1's model SF / (type 2 first) is only 1.10 at M = 100."""
+    """docs/model.md §7.2: under the model of §1, SF / (type 2 first) is only 1.10 at M = 100."""
     from kvsched.heuristics.engine import admission_schedule
 
     inst = generate("sf-lower-bound", None, 0, M=100)

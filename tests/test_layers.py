@@ -1,4 +1,4 @@
-"""One dependency direction (docs/model.md, "Layout"): core <- heuristics <- models <- experiments.
+"""One dependency direction (docs/model.md §9): core <- heuristics <- models <- experiments.
 
 Each layer's modules are imported in a fresh interpreter, which then must hold no module of a
 higher layer."""

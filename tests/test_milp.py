@@ -13,15 +13,8 @@ from kvsched.heuristics import best_of, run
 from kvsched.instance import Instance
 from kvsched.models.lp import solve_lp
 from kvsched.models.milp import run_highs, solve_milp, upper_bound
-from kvsched.models.timeindexed import (
-    RequestClass,
-    build_model,
-    class_counts,
-    core_families,
-    disaggregate,
-    optimality_windows,
-    request_classes,
-)
+from kvsched.models.structure import RequestClass, core_families, request_classes
+from kvsched.models.timeindexed import build_model, class_counts, disaggregate, optimality_windows
 from kvsched.models.windows import start_windows
 from kvsched.validator import validate
 
@@ -70,19 +63,19 @@ def random_instance(seed: int, n: int, M: int = 40, hi: int = 11, arrivals: int 
 # a 10-request instance where FCFS (131) beats MC-SF and the optimum (113) beats both
 HARD10 = random_instance(3, 10)
 
-SPEC = Instance(6, (2, 2, 2, 2), (1, 1, 2, 3))
+WORKED = Instance(6, (2, 2, 2, 2), (1, 1, 2, 3))
 
 
 def test_spec_worked_instance_optimum():
     # by hand: any two running requests in one round hold >= 3 + 3 = 6 = M, so a round is
     # shared only by two age-1 requests; o=2 and o=3 need their later rounds alone, which
     # gives TCT 11 (H-SF's value) as the optimum; the enumeration confirms it
-    assert exhaustive_optimum(SPEC) == 11
-    res = solve_milp(SPEC, time_limit=30)
+    assert exhaustive_optimum(WORKED) == 11
+    res = solve_milp(WORKED, time_limit=30)
     assert res.status == "optimal" and res.objective == 11
     assert res.report.feasible and res.report.tct == 11
     assert res.solver == "milp" and res.solver_version.startswith("highspy ")
-    lp = solve_lp(SPEC, time_limit=30)
+    lp = solve_lp(WORKED, time_limit=30)
     assert lp.bound <= 11 + 1e-6 and lp.objective == 11
 
 
@@ -142,10 +135,10 @@ def test_window_cut_never_removes_the_optimum(seed):
 
 
 def test_optimality_windows_by_hand():
-    # SPEC instance, UB 11: the UB cut alone gives p <= 11 - 7 = 4; the volume cut gives
+    # worked instance (docs/model.md §1.8), UB 11: the UB cut alone gives p <= 11 - 7 = 4; the volume cut gives
     # p_i <= 11 - o_i - LB(others) with sorted-volume LB(others) = 7, 7, 5, 5 (o = 1, 1, 2, 3);
     # no idle round: p_i <= 7 - o_i
-    assert optimality_windows(SPEC, 11) == [(0, 3), (0, 3), (0, 4), (0, 3)]
+    assert optimality_windows(WORKED, 11) == [(0, 3), (0, 3), (0, 4), (0, 3)]
     # with arrivals only the trivial bound applies; no idle round after max a = 5: p_i <= 12 - o_i
     late = Instance(6, (2, 2, 2, 2), (1, 1, 2, 3), (0, 0, 5, 0))
     assert optimality_windows(late, 30) == [(0, 11), (0, 11), (5, 10), (0, 9)]
@@ -209,18 +202,18 @@ def test_ub_schedule_is_used_as_given():
 
 
 def test_highs_and_ortools_in_one_process():
-    res = solve_milp(SPEC, time_limit=30)
+    res = solve_milp(WORKED, time_limit=30)
     assert res.status == "optimal"
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
-    x = model.NewIntVar(0, 10, "x")
-    y = model.NewIntVar(0, 10, "y")
-    model.Add(x + 2 * y <= 7)
-    model.Maximize(x + y)
+    x = model.new_int_var(0, 10, "x")
+    y = model.new_int_var(0, 10, "y")
+    model.add(x + 2 * y <= 7)
+    model.maximize(x + y)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    assert solver.Solve(model) == cp_model.OPTIMAL and solver.ObjectiveValue() == 7
+    assert solver.solve(model) == cp_model.OPTIMAL and solver.objective_value == 7
     assert solve_milp(HARD10, time_limit=0.0).report.feasible  # HiGHS still runs afterwards
 
 

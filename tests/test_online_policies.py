@@ -1,4 +1,4 @@
-"""Online policies (SPEC section 2): H-SF, A_max, A_min (W and V1), MC-SF / FCFS on predictions."""
+"""Online policies (docs/model.md §4): H-SF, A_max, A_min (W and V1), MC-SF / FCFS on predictions."""
 
 import numpy as np
 import pytest
@@ -29,7 +29,7 @@ def random_instance(rng, n_max=25, arrivals=True, intervals="containing"):
     return Instance(M, tuple(s.tolist()), tuple(o.tolist()), tuple(a.tolist()), tuple(lo.tolist()), tuple(up.tolist()))
 
 
-# ------------------------------------------------------------------ SPEC worked checks
+# ------------------------------------------------------------------ worked checks (docs/model.md §1.8)
 def test_hsf_worked_check():
     res = run_policy("hsf", WORKED)
     assert res.schedule.starts == [0, 0, 1, 3]

@@ -45,7 +45,7 @@ def test_figure_marks_the_cut_and_draws_the_validator_profile():
 
 
 def test_infeasible_schedule_is_drawn_with_the_overflow_in_the_title(tmp_path):
-    inst = Instance(10, (7, 1), (3, 4))  # SPEC worked check: B started at 1 overflows in round 2
+    inst = Instance(10, (7, 1), (3, 4))  # docs/model.md §1.3 worked check: B started at 1 overflows in round 2
     sched = Schedule.from_starts(inst, [0, 1])
     fig = schedule_figure(inst, sched)
     assert "INFEASIBLE" in fig.get_suptitle() and "round 2 holds 11" in fig.get_suptitle()
@@ -74,3 +74,33 @@ def test_cli_plot(tmp_path, write_json):
     assert res.exit_code == 1
     assert res.output.strip().splitlines()[-1] == "Error: field 'runs': expected a list of 3 run lists"
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_given_title_keeps_the_objective_line():
+    fig = schedule_figure(CUT_INST, CUT_SCHED, title="my run")
+    first, second = fig.get_suptitle().split("\n")
+    assert first == "my run" and "TEL = 14" in second and "n = 3, M = 10" in second
+
+
+def test_run_and_certify_plots_state_the_objective_and_bound(tmp_path, write_json, monkeypatch):
+    """``run --plot`` and ``certify --plot`` titles carry the validated TEL, as ``plot`` does."""
+    import kvsched.plot as P
+
+    titles = []
+    real = P.schedule_figure
+
+    def spy(instance, schedule, title=None):
+        fig = real(instance, schedule, title)
+        titles.append(fig.get_suptitle())
+        return fig
+
+    monkeypatch.setattr(P, "schedule_figure", spy)
+    path = write_json({"M": 6, "requests": [{"prompt": 2, "output": o} for o in (1, 1, 2, 3)]})
+    res = CliRunner().invoke(cli, ["run", "mcsf", path, "--plot", str(tmp_path / "r.png")])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(cli, ["certify", path, "--time-limit", "5", "--plot", str(tmp_path / "c.png")])
+    assert res.exit_code == 0, res.output
+    run_title, cert_title = titles
+    assert run_title.startswith("mcsf, proven bound 10") and "TEL = 11" in run_title
+    assert cert_title.startswith("certify: optimal, best schedule by") and "bound 11 by brute" in cert_title
+    assert "TEL = 11" in cert_title

@@ -79,13 +79,14 @@ def test_cli_reproduce_quick_only_jaillet_writes_readme(tmp_path):
         "command": "kvsched reproduce --only jaillet-synthetic", "date_utc": "2026-11-27T00:00:00Z"}}}))
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.run([sys.executable, "-m", "kvsched", "reproduce", "--quick", "--only", "jaillet-synthetic",
-                           "--results", str(tmp_path), "--no-progress", "--no-plots", "--json"],
+                           "--results", str(tmp_path), "--no-progress", "--no-plots", "--json", "--update-reference"],
                           capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     payload = json.loads(proc.stdout.strip().splitlines()[-1])
     [exp] = payload["experiments"]
     assert exp["name"] == "jaillet-synthetic" and exp["ok"]
     assert exp["tasks"] == 6 and exp["cached"] == 6 and exp["computed"] == 0  # served from the cache
+    assert payload["updated_reference"] and payload["run_dir"].startswith(str(tmp_path / "runs"))
 
     readme = (tmp_path / "README.md").read_text()
     assert "## jaillet-synthetic" in readme and "### Quick mode" in readme

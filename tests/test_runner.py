@@ -277,7 +277,9 @@ def test_cli_quick_demo(tmp_path):
     assert res.returncode == 0, res.stderr
     out = last_json(res.stdout)
     assert (out["tasks"], out["computed"], out["errors"]) == (27, 27, [])
-    outdir = tmp_path / "demo-baselines" / "quick"
+    outdir = Path(out["out_dir"])  # a run folder of its own: results/runs/<UTC timestamp>/NAME/quick
+    assert outdir.parent.name == "demo-baselines" and outdir.parents[2] == tmp_path / "runs"
+    assert not (tmp_path / "demo-baselines").exists()  # the reference folder is untouched
     rows = read_csv(outdir / "results.csv")
     assert len(rows) == 27 and {r["status"] for r in rows} <= {"feasible", "optimal"}
     for r in rows:  # the closed-form bound never exceeds a validated schedule

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from kvsched.generators import poisson_arrivals
 from kvsched.instance import Instance
 from kvsched.result import Result, finish
 from kvsched.simulator import (
@@ -11,7 +12,6 @@ from kvsched.simulator import (
     MemoryOverflowError,
     Policy,
     PolicyError,
-    poisson_arrivals,
     simulate,
     timestamps_to_rounds,
 )
@@ -89,7 +89,7 @@ def test_timeline_notifications_and_cancelled_runs():
 
 
 def test_overflow_is_an_error_of_the_policy():
-    # SPEC worked check 3: A (7, 3) at 0, B (1, 4) at 1, M = 10: round 2 holds 9 + 2 = 11
+    # docs/model.md §1.3 worked check: A (7, 3) at 0, B (1, 4) at 1, M = 10: round 2 holds 9 + 2 = 11
     inst = Instance(10, (7, 1), (3, 4))
     with pytest.raises(MemoryOverflowError) as err:
         simulate(inst, Scripted({0: ([0], []), 1: ([1], [])}))

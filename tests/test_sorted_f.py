@@ -10,16 +10,16 @@ import pytest
 from conftest import last_json, run_cli
 
 from kvsched import heuristics
-from kvsched.families import sf_blockers
 from kvsched.generators import sf_lower_bound
 from kvsched.heuristics.engine import admission_schedule
 from kvsched.heuristics.largest_batch import largest_batch_order
 from kvsched.heuristics.selectors import SELECTORS
 from kvsched.heuristics.sorted_f import RoundProfile, place, promise_order, sorted_f, sorted_f_order
 from kvsched.instance import Instance
+from kvsched.theory.families import sf_blocker_family
 from kvsched.validator import validate
 
-# the seed talk's two-batch example with numbers: batch 1 = one (s, o) = (22, 2), batch 2 =
+# the talk's two-batch example with numbers: batch 1 = one (s, o) = (22, 2), batch 2 =
 # six (1, 3); M = 24, each batch alone fills M. o1/n1 = 2 > o2/n2 = 1/2, so batch 2 first:
 # TCT = o2 n2 + (o2 + o1) n1 = 18 + 5 = 23; batch 1 first (what SF does, o1 < o2):
 # o1 n1 + (o1 + o2) n2 = 2 + 30 = 32.
@@ -175,7 +175,7 @@ def test_sorted_f_is_never_below_opt():
 
 
 def test_seed_sf_family_ratio_is_small():
-    """The seed's family (SPEC section 3): SF / Sorted-F is 1.21 and 1.27 at M = 100, 400,
+    """The talk's family (docs/model.md §7.2): SF / Sorted-F is 1.21 and 1.27 at M = 100, 400,
     far below the slide's (2/13) sqrt(M) = 1.54, 3.08. The reference 1.10, 1.21 is SF
     against "type 2 first" (the slide's algorithm A); Sorted-F does better than A because
     its batches mix type-1 requests (o = 1) into the type-2 batches."""
@@ -201,12 +201,12 @@ def test_seed_sf_family_ratio_at_1600():
 
 
 def test_blockers_family_ratio_grows_like_sqrt_m():
-    """kvsched.families.sf_blockers: SF / Sorted-F = 1.34, 2.30, 4.12, 7.71 at M = 16, 64,
+    """kvsched.theory.families.sf_blocker_family: SF / Sorted-F = 1.34, 2.30, 4.12, 7.71 at M = 16, 64,
     256, 1024: it doubles when M quadruples, ~ 0.24 sqrt(M)."""
     expect = {16: (142, 106), 64: (808, 352), 256: (5260, 1276), 1024: (37396, 4852)}
     ratios = []
     for M, (sf_tct, sorted_tct) in expect.items():
-        inst = sf_blockers(M)
+        inst = sf_blocker_family(M, small=M)
         assert inst.n == M + math.isqrt(M)
         assert heuristics.run("mcsf", inst).objective == sf_tct
         sel = "dp" if M <= 256 else "quantile"

@@ -1,4 +1,4 @@
-"""Theory (SPEC section 3): A_min's Rayleigh quotient, the closed-form bounds, the families."""
+"""Theory (docs/model.md §7.2, §7.3): A_min's Rayleigh quotient, the closed-form bounds, the families."""
 
 import json
 from fractions import Fraction
@@ -154,7 +154,7 @@ def test_sf_seed_family_sizes_and_certified_ratio_interval():
     sf, wit = validate(inst, mcsf(inst)), validate(inst, fam.small_first_witness(inst))
     assert wit.feasible and sf.feasible
     # measured: SF 41860, witness 32110, closed-form bound 31050 -> 1.304 <= SF/OPT <= 1.348,
-    # below the claimed (2/13) sqrt(100) = 1.538: the seed family does not attain the claim.
+    # below the claimed (2/13) sqrt(100) = 1.538: the talk's family does not attain the claim.
     assert (sf.tct, wit.tct, lower_bound(inst)) == (41860, 32110, 31050)
     assert sf.tct / lower_bound(inst) < 2 / 13 * 10
 

@@ -15,7 +15,7 @@ def test_worked_check_hsf_schedule(worked):
 
 
 def test_worked_infeasible_two_requests():
-    # SPEC: A (s=7, o=3) at 0 and B (s=1, o=4) at 1 with M = 10: round 2 holds 9 + 2 = 11.
+    # docs/model.md §1.3: A (s=7, o=3) at 0 and B (s=1, o=4) at 1 with M = 10: round 2 holds 9 + 2 = 11.
     inst = Instance(10, (7, 1), (3, 4))
     rep = validate(inst, Schedule.from_starts(inst, [0, 1]))
     assert not rep.feasible

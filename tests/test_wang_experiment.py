@@ -13,8 +13,8 @@ from kvsched.experiments import wang_workloads as W
 from kvsched.experiments.cache import ResultStore
 from kvsched.experiments.runner import run_experiment
 from kvsched.experiments.spec import Grid, InstanceSpec
-from kvsched.families import sf_blockers
 from kvsched.schedule import Schedule
+from kvsched.theory.families import sf_blocker_family
 from kvsched.validator import validate
 
 TINY = dataclasses.replace(
@@ -69,7 +69,7 @@ def test_sf_blockers_hand_values(tiny_run):
     assert fam["mcsf"] == 142 and fam["fcfs"] == 142
     assert fam["sorted-f(selector=dp)"] == 106
     lp = df[df["family"] == "sf-blockers"]["bound"].iloc[0]
-    assert lp <= 106 and lp > lower_bound(sf_blockers(16))  # the LP beats the closed form here
+    assert lp <= 106 and lp > lower_bound(sf_blocker_family(16, small=16))  # the LP beats the closed form here
 
 
 def test_stored_schedules_revalidate(tiny_run):

@@ -7,7 +7,7 @@ import click
 
 from kvsched.instance import Instance
 
-#: (label, family, n, seed); plus SPEC's worked instance
+#: (label, family, n, seed); plus the worked instance of docs/model.md §1.8
 DEFAULT_SET = [
     ("random-n6-s0", "random", 6, 0),
     ("random-n6-s1", "random", 6, 1),

@@ -13,7 +13,7 @@ from kvsched.instance import Instance, InstanceError
 
 
 def instance_json(inst: Instance) -> str:
-    """Instance JSON (SPEC section 1) plus ``name``; one request per line."""
+    """Instance JSON (docs/model.md §2.1) plus ``name``; one request per line."""
     d = inst.to_dict()
     reqs = ",\n".join(" " + json.dumps(r) for r in d["requests"])
     return f'{{"name": {json.dumps(inst.name)}, "M": {inst.M}, "requests": [\n{reqs}\n]}}\n'

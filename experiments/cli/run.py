@@ -38,7 +38,7 @@ def run_cmd(heuristic, instance_path, backfill, selector, epsilon, pool, plot_pa
     if plot_path:
         from kvsched.plot import plot_schedule
 
-        plot_schedule(inst, res.schedule, plot_path, title=f"{inst.name}: {heuristic}")
+        plot_schedule(inst, res.schedule, plot_path, title=f"{heuristic}, proven bound {res.bound}")
     if as_json:
         emit_json(res.to_json())
 

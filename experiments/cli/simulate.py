@@ -22,7 +22,7 @@ from ._common import emit_json, json_option, load_instance
                    "lower/upper fields, exact where absent)")
 @click.option("--seed", default=0, show_default=True, help="tie-break seed (amax, amin) and noise seed")
 @click.option("--convention", type=click.Choice(CONVENTIONS), default=DEFAULT_CONVENTION, show_default=True,
-              help="A_min refinement / cancellation convention (SPEC section 2)")
+              help="A_min refinement / cancellation convention (docs/model.md §4.3)")
 @click.option("--margin", type=click.FloatRange(min=0.0, max=1e6), default=0.0, show_default=True,
               help="protection margin of mcsf / fcfs point predictions")
 @click.option("--no-reuse", is_flag=True, help="amax: keep an early finisher's memory reserved until p + u")

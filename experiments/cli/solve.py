@@ -76,7 +76,8 @@ def certify_cmd(instance_path, time_limit, threads, seed, all_solvers, out, plot
     if plot_path:
         from kvsched.plot import plot_schedule
 
-        plot_schedule(inst, cert.schedule, plot_path, title=f"{inst.name}: {cert.best_solver}")
+        plot_schedule(inst, cert.schedule, plot_path, title=f"certify: {cert.status}, best schedule by {cert.best_solver}, "
+                      f"bound {cert.bound:g} by {cert.bound_solver}, gap {cert.gap:.4f}")
     if as_json:
         emit_json(payload)
 

@@ -1,4 +1,4 @@
-"""``kvsched theory ...``: the competitive-ratio formulas of SPEC section 3.
+"""``kvsched theory ...``: the competitive-ratio formulas and families of docs/model.md §7.2, §7.3.
 
 * ``kvsched theory rayleigh --u 2 10 100 [--json]``: CR(u) of A_min by both methods.
 * ``kvsched theory bounds --alpha 0.25 0.5 [--M 100] [--json]``: A_max bounds and the
@@ -88,7 +88,7 @@ _FAMILIES = ("sf-seed", "sf-blockers", "amax", "three-partition", "sorted-f-stag
 @click.option("--witness-out", type=click.Path(dir_okay=False), default=None,
               help="also write the family's witness schedule (not for amax)")
 def family_cmd(name, M, blockers, small, l, u, n_u, s, m, L, k, batches, seed, out, witness_out):
-    """Write a lower-bound instance family of SPEC section 3 (and its witness schedule)."""
+    """Write a lower-bound instance family of docs/model.md §7.2 (and its witness schedule)."""
     from kvsched.instance import InstanceError
     from kvsched.io import write_schedule
     from kvsched.theory import families as fam

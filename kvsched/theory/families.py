@@ -1,4 +1,5 @@
-"""Lower-bound instance families of SPEC section 3, with witness schedules.
+"""Lower-bound instance families (docs/model.md §7.2), with witness schedules: the one home
+of every family whose point is a ratio, and of the schedules that certify it.
 
 Each family returns a :class:`kvsched.instance.Instance` (all arrivals 0; seeded where
 random). A *witness* is an explicit feasible schedule (validate it with
@@ -12,14 +13,16 @@ TCT(witness)`` is a certified lower bound on ALG's competitive ratio, with no so
 * :func:`sf_blocker_family`: one that does. X *blockers* ``(s, o) = (M - 1, 1)`` fill the
   whole memory for one round each; Y *small* requests ``(1, 2)`` run ``c = M // 5`` per
   round when staggered (a cohort holds 2 then 3 tokens per request: 5c <= M). SF and FCFS
-  (blockers listed first) run the blockers first. With ``r = Y / X`` and X large:
-  ``TCT(SF) ~ X^2/2 + X Y + 2.5 Y^2 / M`` and the witness (small first) has
+  (blockers listed first) run the blockers first, one per round, so every small request
+  waits X rounds: ``TCT(SF) >= X Y``. Sorted-F picks batches of small requests first
+  (``F = 6 / M`` for M / 3 of them against ``F = 1`` for a blocker). With ``r = Y / X`` and
+  X large: ``TCT(SF) ~ X^2/2 + X Y + 2.5 Y^2 / M`` and the witness (small first) has
   ``~ 2.5 Y^2 / M + 5 X Y / M + X^2 / 2``; the ratio ``(1/2 + r + 2.5 r^2/M) /
   (1/2 + 5 r/M + 2.5 r^2/M)`` peaks near ``r = sqrt(M/5)`` at about ``sqrt(M/5) + 1``,
-  i.e. ``0.447 sqrt(M)`` (> the claimed (2/13) sqrt(M) = 0.154 sqrt(M)). Blockers of size
-  ``sqrt(M)`` (k per round) only give Theta(M^(1/4)): the ratio is ``r / k`` at best.
-  The defaults are X = isqrt(M), Y = round(X sqrt(M / 5)). Built with
-  :func:`kvsched.families.sf_blockers`.
+  i.e. ``0.447 sqrt(M)`` (> the claimed (2/13) sqrt(M) = 0.154 sqrt(M)); with ``Y = M``
+  (the variant of the Sorted-F benchmarks) it still grows like ``sqrt(M)``. Blockers of
+  size ``sqrt(M)`` (k per round) only give Theta(M^(1/4)): the ratio is ``r / k`` at best.
+  The defaults are X = isqrt(M), Y = round(X sqrt(M / 5)).
 * :func:`amax_family`: ``N_l`` requests of length l and ``N_u`` of length u, ``N_l / N_u =
   alpha^-1/2`` (alpha = l / u), every request with the one interval [l, u], so A_max sees
   a single common interval (its tie-break is the only order it uses).
@@ -30,7 +33,9 @@ TCT(witness)`` is a certified lower bound on ALG's competitive ratio, with no so
   TCT = 3m(m+1)/2 forces three requests per round in rounds 1..m, each round of sum <= M
   with total mM, so every round sums to exactly M: a 3-partition. Hence deciding
   ``OPT <= 3m(m+1)/2`` is strongly NP-hard even with unit outputs. Built with
-  :func:`kvsched.generators.partition`; :func:`three_partition_witness` finds the triples.
+  :func:`kvsched.generators.partition`; :func:`split_into_triples` finds the triples (the one
+  search, also behind :func:`kvsched.generators.known_optimum`) and
+  :func:`three_partition_witness` schedules them.
 * :func:`sorted_f_stagger_family`: our best attempt at Sorted-F's 48 (see its docstring):
   it shows a ratio approaching 2 (not more), the same for SF, FCFS and MC-SF.
 """
@@ -100,15 +105,14 @@ def sf_seed_family(M: int) -> Instance:
 
 
 def sf_blocker_family(M: int, blockers: int | None = None, small: int | None = None) -> Instance:
-    """``blockers`` requests ``(M - 1, 1)`` listed first, then ``small`` requests ``(1, 2)``.
-    Defaults: ``X = isqrt(M)`` blockers and ``Y = round(X sqrt(M / 5))`` small ones, the
-    ratio-maximising mix of the module docstring."""
-    from kvsched.families import sf_blockers
-
+    """``blockers`` requests ``(M - 1, 1)`` listed first, then ``small`` requests ``(1, 2)``,
+    all at round 0; M >= 4. Defaults: ``X = isqrt(M)`` blockers and ``Y = round(X sqrt(M / 5))``
+    small ones, the ratio-maximising mix of the module docstring."""
+    if M < 4:
+        raise ValueError(f"M must be >= 4, got {M}")
     X = math.isqrt(M) if blockers is None else blockers
     Y = max(1, round(X * math.sqrt(M / 5))) if small is None else small
-    inst = sf_blockers(M, small=Y, blockers=X)
-    return Instance(inst.M, inst.prompts, inst.outputs, name=f"sf-blockers-M{M}-X{X}-Y{Y}")
+    return Instance(M, (M - 1,) * X + (1,) * Y, (1,) * X + (2,) * Y, name=f"sf-blockers-M{M}-X{X}-Y{Y}")
 
 
 def small_first_witness(inst: Instance) -> Schedule:
@@ -162,31 +166,41 @@ def three_partition_optimum(m: int) -> int:
     return 3 * m * (m + 1) // 2
 
 
-def three_partition_witness(inst: Instance) -> Schedule:
-    """The schedule with one triple of sum M per round (found by backtracking); raises
-    ValueError if the values ``s_i + 1`` admit no such split."""
-    w = [s + 1 for s in inst.prompts]
-    M = inst.M
-    order = sorted(range(inst.n), key=lambda i: -w[i])
+def split_into_triples(values: Sequence[int], target: int) -> list | None:
+    """Index triples ``(i, j, k)`` with ``values[i] + values[j] + values[k] == target`` that
+    use every index once, found by backtracking (largest value first, each pair of values
+    tried once), or None if the multiset admits no such split."""
+    order = sorted(range(len(values)), key=lambda i: -values[i])
+    if len(order) % 3:
+        return None
     triples: list = []
 
     def split(left: list) -> bool:
         if not left:
             return True
         first, rest = left[0], left[1:]
-        seen = set()
+        tried = set()
         for a in range(len(rest)):
             for b in range(a + 1, len(rest)):
-                key = (w[rest[a]], w[rest[b]])
-                if w[first] + key[0] + key[1] == M and key not in seen:
-                    seen.add(key)
+                pair = (values[rest[a]], values[rest[b]])
+                if values[first] + pair[0] + pair[1] == target and pair not in tried:
+                    tried.add(pair)
                     triples.append((first, rest[a], rest[b]))
                     if split(rest[:a] + rest[a + 1:b] + rest[b + 1:]):
                         return True
                     triples.pop()
         return False
 
-    if inst.n % 3 or any(o != 1 for o in inst.outputs) or not split(order):
+    return triples if split(order) else None
+
+
+def three_partition_witness(inst: Instance) -> Schedule:
+    """The schedule with one triple of sum M per round (:func:`split_into_triples` on the
+    values ``s_i + 1``); raises ValueError if there is no such split."""
+    triples = None
+    if all(o == 1 for o in inst.outputs):
+        triples = split_into_triples([s + 1 for s in inst.prompts], inst.M)
+    if triples is None:
         raise ValueError("not a 3-partition YES instance (o_i = 1, triples of s_i + 1 summing to M)")
     starts = [0] * inst.n
     for r, t in enumerate(triples):

@@ -1,8 +1,8 @@
-"""Closed-form competitive-ratio bounds of SPEC section 3, as functions of their parameter.
+"""Closed-form competitive-ratio bounds (docs/model.md §7.3), as functions of their parameter.
 
 * A_max (Chen et al.), one common interval [l, u], ``alpha = l / u``:
   ``alpha^-1 (1 + alpha^-1/2) / 2 <= CR(A_max) <= alpha^-1 (1 + alpha^-1) / 2 (+ O(1/M))``,
-  where ``alpha^-1/2`` is ``alpha^(-1/2)`` (the seed talk's typesetting). At alpha = 1/4:
+  where ``alpha^-1/2`` is ``alpha^(-1/2)`` (the talk's typesetting). At alpha = 1/4:
   lower 4 (1 + 2) / 2 = 6, upper 4 (1 + 4) / 2 = 10; at alpha = 1 both are 1.
 * A_min: CR(A_min) = CR(u) of :mod:`kvsched.theory.rayleigh` with ``alpha = 1 / u``
   (interval [1, u]); :func:`amin_curve` evaluates it on integer u.

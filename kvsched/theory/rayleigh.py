@@ -1,4 +1,4 @@
-"""The Rayleigh quotient behind A_min's competitive ratio (Chen, Ye, Zhou 2025; SPEC section 3).
+"""The Rayleigh quotient behind A_min's competitive ratio (Chen, Ye, Zhou 2025; docs/model.md §7.3).
 
 ``CR(u) = max over x > 0 of x^T A_u x / x^T B_u x`` with, for i, j = 1..u,
 ``a_ij = min(i,j)^2 / (i j) * ((i+j)^2 / 2 - min(i,j)^2)`` and ``b_ij = min(i,j)^2``
