@@ -76,7 +76,8 @@ def verdict_limit(ratio: float, ratio_min: float, target: float, drift: float, t
     relative change over the sequence's last step; ``ratio_min``: the smallest tie seed."""
     rel = ratio / target - 1
     if drift > drift_tol:
-        return Verdict("not converged", f"last step moved the ratio by {drift:.1%} > {drift_tol:.0%}")
+        return Verdict("not converged", f"{ratio:.4f} vs {target:.4f} ({rel:+.1%}); the last step moved it by "
+                       f"{drift:.1%} > {drift_tol:.0%}")
     if abs(rel) <= tol:
         return Verdict("reproduces", f"{ratio:.4f} vs {target:.4f} ({rel:+.1%}, within {tol:.0%})")
     if ratio_min > target * (1 + tol):
