@@ -17,6 +17,7 @@ REGISTRY = {
     "chen-load": "kvsched.experiments.chen_load",
     "cr-small": "kvsched.experiments.cr_small",
     "amin-fluid": "kvsched.experiments.amin_fluid",
+    "amin-fluid-load": "kvsched.experiments.amin_fluid_load",
     "amax-fluid": "kvsched.experiments.amax_fluid",
 }
 

@@ -94,12 +94,13 @@ def ratios(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
-    """Per (u, L, M, reading): the ratio's mean over tie seeds, its min, max and standard
-    deviation, next to CR(u) and the quadratic form at the instance's counts."""
+    """Per (u, L, M, load rho = n1 / m_factor, reading): the ratio's mean over tie seeds, its
+    min, max and standard deviation, next to CR(u) and the quadratic form at the instance's counts."""
     am = ratios(df)
     rows = []
-    for (u, L, _mf, reading), g in am.groupby(["u", "L", "m_factor", "reading"], sort=False):
-        rows.append({"u": int(u), "L": int(L), "M": int(g["M"].iloc[0]), "n": int(g["requests"].iloc[0]),
+    for (u, L, mf, n1, reading), g in am.groupby(["u", "L", "m_factor", "n", "reading"], sort=False):
+        rows.append({"u": int(u), "L": int(L), "M": int(g["M"].iloc[0]), "rho": int(n1) // int(mf),
+                     "n": int(g["requests"].iloc[0]),
                      "reading": reading, "seeds": len(g), "ratio mean": g["ratio"].mean(),
                      "ratio min": g["ratio"].min(), "ratio max": g["ratio"].max(),
                      "ratio sd": g["ratio"].std(ddof=0), "CR(u)": g["cr"].iloc[0],

@@ -76,7 +76,8 @@ def verdict_limit(ratio: float, ratio_min: float, target: float, drift: float, t
     relative change over the sequence's last step; ``ratio_min``: the smallest tie seed."""
     rel = ratio / target - 1
     if drift > drift_tol:
-        return Verdict("not converged", f"last step moved the ratio by {drift:.1%} > {drift_tol:.0%}")
+        return Verdict("not converged", f"{ratio:.4f} vs {target:.4f} ({rel:+.1%}); the last step moved it by "
+                       f"{drift:.1%} > {drift_tol:.0%}")
     if abs(rel) <= tol:
         return Verdict("reproduces", f"{ratio:.4f} vs {target:.4f} ({rel:+.1%}, within {tol:.0%})")
     if ratio_min > target * (1 + tol):
@@ -213,6 +214,18 @@ def collect(results_dir=None) -> dict:
         from kvsched.experiments.amin_fluid import summarize
 
         out["amin_fluid"] = {"summary": summarize(pd.read_csv(p)), "meta": _read_json(R / "amin-fluid" / "run.json")}
+    p = R / "amin-fluid-load" / "results.csv"
+    if p.exists() and "amin_fluid" in out:
+        from kvsched.experiments.amin_fluid import summarize
+        from kvsched.experiments.amin_fluid_load import M_FACTOR
+        from kvsched.experiments.amin_fluid_load import L as load_L
+
+        s = summarize(pd.read_csv(p))
+        main = out["amin_fluid"]["summary"]
+        base = main[(main["L"] == load_L) & (main["M"] == M_FACTOR * (1 + main["u"] * load_L))
+                    & main["reading"].isin(s["reading"].unique())]
+        out["amin_load"] = {"summary": pd.concat([s, base]).sort_values(["u", "reading", "rho"]),
+                            "meta": _read_json(R / "amin-fluid-load" / "run.json")}
     p = R / "amax-fluid" / "results.csv"
     if p.exists():
         from kvsched.experiments.amax_fluid import summarize
@@ -253,6 +266,22 @@ def amin_verdicts(limits: pd.DataFrame) -> dict:
                                             max(r["M drift"], r["L drift"])) for _, r in g.iterrows()}
         out[reading] = (verdict_amin_cr(per_u), per_u)
     return out
+
+
+def load_limits(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (u, reading): the ratio at every load rho and the extrapolation ``2 r(rho_max) -
+    r(rho_max / 2)`` (a correction proportional to 1 / rho, the share of the linear terms)."""
+    rows = []
+    for (u, reading), g in summary.groupby(["u", "reading"], sort=False):
+        g = g.sort_values("rho")
+        r = dict(zip(g["rho"], g["ratio mean"]))
+        top = max(r)
+        half = top // 2
+        ext = 2 * r[top] - r[half] if half in r else None
+        rows.append({"u": int(u), "reading": reading, **{f"rho {k}": v for k, v in r.items()},
+                     "extrapolated": ext, "CR(u)": float(g["CR(u)"].iloc[0]),
+                     "extrapolated / CR(u)": None if ext is None else ext / float(g["quadratic form"].iloc[0])})
+    return pd.DataFrame(rows)
 
 
 def amax_limits(summary: pd.DataFrame) -> pd.DataFrame:
@@ -361,6 +390,57 @@ def amin_claims(num: dict) -> list:
     return out
 
 
+def verdict_readings(limits: pd.DataFrame, tol: float = REL_TOL) -> Verdict:
+    """Which reading reproduces CR(u) in the limit: one whose converged ratio is within ``tol``
+    of the quadratic form at every u; otherwise none, with the excess of the limit per u."""
+    good = [r for r, g in limits.groupby("reading", sort=False)
+            if ((g["ratio"] / g["quadratic form"] - 1).abs() <= tol).all()
+            and (g[["M drift", "L drift"]].max(axis=1) <= DRIFT).all()]
+    per_u = limits.groupby("u").agg(lo=("ratio", "min"), hi=("ratio", "max"), cr=("quadratic form", "first"))
+    spread = "; ".join(f"u = {u}: {r.lo:.3f}-{r.hi:.3f} vs {r.cr:.3f} ({r.lo / r.cr - 1:+.0%} to {r.hi / r.cr - 1:+.0%})"
+                       for u, r in per_u.iterrows())
+    if good:
+        return Verdict(f"reading{'s' if len(good) > 1 else ''} {', '.join(good)}", f"within {tol:.0%} at every u; {spread}")
+    return Verdict("none", f"limits over the readings per u (largest L and M) against CR(u): {spread}")
+
+
+def readings_claim(num: dict) -> Optional[Claim]:
+    af = num.get("amin_fluid")
+    if af is None:
+        return None
+    lim = amin_limits(af["summary"])
+    v = verdict_readings(lim)
+    spread = lim.groupby("u")["ratio"].agg(lambda x: x.max() / x.min() - 1)
+    return Claim("Some reading of A_min reproduces CR(u) in the fluid limit", "amin-fluid (as below)",
+                 f"largest spread between readings {spread.max():.1%} (u = {int(spread.idxmax())})", v,
+                 "At the largest L the readings (refinement W or V1, admission before or after overflow "
+                 "resolution) differ by at most the spread above, so neither the convention nor the in-round "
+                 "order moves the limit; at L = 1 they differ (section 4), because a length-1 request's "
+                 "prompt doubles its memory there and W's flat charge under-counts the next round.")
+
+
+def load_claim(num: dict) -> Optional[Claim]:
+    al = num.get("amin_load")
+    if al is None:
+        return None
+    ll = load_limits(al["summary"]).dropna(subset=["extrapolated"])
+    if ll.empty:
+        return None
+    over = ll[ll["extrapolated / CR(u)"] > 1 + REL_TOL]
+    k = ll["extrapolated / CR(u)"].idxmax()
+    w = ll.loc[k]
+    v = (Verdict("exceeds CR(u)", f"at u = {', '.join(str(u) for u in sorted(over['u'].unique()))} "
+                 f"(extrapolated / CR(u) > 1 + {REL_TOL})") if not over.empty else
+         Verdict("within CR(u)", f"extrapolated / CR(u) <= 1 + {REL_TOL} at every u"))
+    rhos = sorted(int(c.split()[1]) for c in ll.columns if c.startswith("rho "))
+    return Claim("A_min's fluid limit at high load (L = 12)", f"amin-fluid-load: n1 / m_factor in {rhos}",
+                 f"extrapolated A_min / H-SF = {w['extrapolated']:.3f} vs CR({int(w['u'])}) = {w['CR(u)']:.3f} "
+                 f"(x {w['extrapolated / CR(u)']:.3f}, {w['reading']})", v,
+                 "At fixed M and L the ratio grows with the load (requests per memory-full) towards the regime the "
+                 "quadratic form describes; the extrapolation assumes a correction proportional to 1 / load "
+                 "(section 2, load table).")
+
+
 def amin_ties_claim(num: dict) -> Optional[Claim]:
     at = num.get("amin_ties")
     if at is None:
@@ -445,9 +525,82 @@ def sf_claim(num: dict) -> Optional[Claim]:
 
 
 def claims(num: dict) -> list:
-    out = [sorted_f_claim(num), rayleigh_claim(num), *amin_claims(num), amin_ties_claim(num), *amax_claims(num),
+    out = [sorted_f_claim(num), rayleigh_claim(num), readings_claim(num), *amin_claims(num), load_claim(num),
+           amin_ties_claim(num),
+           *amax_claims(num),
            sf_claim(num)]
     return [c for c in out if c is not None]
+
+
+# ---------------------------------------------------------------------- best lower bounds
+def lower_bounds(num: dict) -> pd.DataFrame:
+    """Per algorithm: every certified lower bound on ALG / OPT the measurements give (a validated
+    ALG schedule over a proven optimum, a validated witness, or H-SF's validated schedule, which
+    is >= OPT), with how it was found; the largest first."""
+    rows = []
+
+    def add(alg, value, how, n=None, M=None, arrivals=False):
+        if value is not None and not pd.isna(value):
+            rows.append({"algorithm": alg, "arrivals": "with arrivals" if arrivals else "all at 0",
+                         "lower bound on ALG / OPT": float(value), "how found": how, "n": n, "M": M})
+
+    groups = {"Sorted-F": "sorted-f", "SF (MC-SF)": "mcsf", "FCFS": "fcfs", "A_min/W": "amin/W",
+              "A_min/V1": "amin/V1", "A_max": "amax"}
+    for alg, prefix in groups.items():
+        add(alg, _small_worst(num, prefix), "cr-small: proven optimum (n <= 10)")
+        add(alg, _small_worst(num, prefix, "Poisson"), "cr-small, Poisson arrivals: proven optimum", arrivals=True)
+        for key, what in (("worst", "adversarial search"), ("seeded", "seeded adversarial search")):
+            top = num.get(key, {}).get("top")
+            if top is None:
+                continue
+            for arrivals in (False, True):
+                part = top[top["heuristic"].str.startswith(prefix) & (top["arrivals"] == arrivals)]
+                if not part.empty:
+                    r = part.loc[part["ratio"].idxmax()]
+                    add(alg, r["ratio"], f"{what}{' with arrival moves' if arrivals else ''}: proven optimum "
+                        f"([{r['file']}]({'worst/' if key == 'worst' else 'worst/seeded/'}{r['file']}))",
+                        int(r["n"]), int(r["M"]), arrivals)
+    st = num.get("stagger")
+    if st is not None and st["certified"].any():
+        r = st[st["certified"]].sort_values("ratio").iloc[-1]
+        add("Sorted-F", r["ratio"], "stagger family: validated witness", int(r["n"]), None)
+    fam = num.get("sf_families")
+    if fam is not None:
+        for alg, name in (("SF (MC-SF)", "SF"), ("FCFS", "FCFS")):
+            blk = fam[(fam["family"] == "blockers") & (fam["alg"] == name)]
+            if not blk.empty:
+                r = blk.loc[blk["ratio_lb"].idxmax()]
+                add(alg, r["ratio_lb"], "blocker family: validated witness (heterogeneous prompts)", int(r["n"]), int(r["M"]))
+    af = num.get("amin_fluid")
+    if af is not None:
+        s = af["summary"]
+        for reading, alg in (("W", "A_min/W"), ("V1", "A_min/V1")):
+            part = s[s["reading"] == reading]
+            if not part.empty:
+                r = part.loc[part["ratio max"].idxmax()]
+                add(alg, r["ratio max"], f"amin-fluid u = {int(r['u'])}, L = {int(r['L'])}, worst tie seed: "
+                    "over H-SF's validated schedule (>= OPT)", int(r["n"]), int(r["M"]))
+    al = num.get("amin_load")
+    if al is not None:
+        s = al["summary"]
+        for reading, alg in (("W", "A_min/W"), ("V1", "A_min/V1")):
+            part = s[s["reading"] == reading]
+            if not part.empty:
+                r = part.loc[part["ratio max"].idxmax()]
+                add(alg, r["ratio max"], f"amin-fluid-load u = {int(r['u'])}, load {int(r['rho'])}, worst tie seed: "
+                    "over H-SF (>= OPT)", int(r["n"]), int(r["M"]))
+    xf = num.get("amax_fluid")
+    if xf is not None:
+        s = xf["summary"]
+        r = s.loc[s["ratio max"].idxmax()]
+        add("A_max", r["ratio max"], f"amax-fluid alpha = {r['alpha']}, L = {int(r['L'])}, {r['variant']}: over H-SF "
+            "(>= OPT)", int(r["n"]), int(r["M"]))
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    df["algorithm"] = pd.Categorical(df["algorithm"], list(groups), ordered=True)
+    return df.sort_values(["algorithm", "arrivals", "lower bound on ALG / OPT"],
+                          ascending=[True, True, False]).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------- render
@@ -458,6 +611,15 @@ def claims_table(cs: list) -> list:
 
 def measurements(num: dict) -> list:
     out = ["# Measurements", ""]
+    lb = lower_bounds(num)
+    if not lb.empty:
+        best = lb.groupby(["algorithm", "arrivals"], observed=True).head(1)
+        out += ["## 0. Best known lower bounds on the competitive ratios", "",
+                "Every entry is certified: a validated schedule of the algorithm over a proven optimum, over a "
+                "validated witness schedule, or over H-SF's validated schedule (H-SF >= OPT). Lower bounds on "
+                "one instance each, so on the ratio sup ALG / OPT; none is asymptotic. Best per algorithm:", "",
+                *_table(best, 4), "", "<details><summary>All sources</summary>", "", *_table(lb, 4), "",
+                "</details>", ""]
     if "rayleigh" in num:
         df = num["rayleigh"]["table"]
         sel = df[df["u"].isin([1, 2, 3, 5, 10, 100, 1000, 3000])][["u", "ln_u", "cr", "method", "abs_diff"]]
@@ -477,6 +639,12 @@ def measurements(num: dict) -> list:
                 "[amin-fluid/summary.md](amin-fluid/summary.md).", "", *_table(lim, 4), "",
                 "![convergence in M per L](amin-fluid/convergence.png)", "",
                 "![ratio at the largest M against L](amin-fluid/limit.png)", ""]
+    if "amin_load" in num:
+        al = num["amin_load"]
+        out += ["Load (`results/amin-fluid-load/`, "
+                f"`{al['meta'].get('command', 'kvsched experiment amin-fluid-load')}`, {al['meta'].get('wall_time', 0):.0f} s; "
+                "rho = n1 / m_factor, the rho = 60 column from amin-fluid): A_min / H-SF, mean over the tie seeds.", "",
+                *_table(load_limits(al["summary"]), 4), ""]
     if "amax_fluid" in num:
         af = num["amax_fluid"]
         out += ["## 3. A_max on its lower-bound family, scaled lengths (`results/amax-fluid/`)", "",

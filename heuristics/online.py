@@ -30,7 +30,7 @@ unless ``reuse_freed=False``):
      there (a candidate ``s + 1``), overdue ones as (ii) says. (Charging a candidate ``s`` at
      round ``t`` instead, the talk's time convention, lets A_min over-admit when ``s`` is
      small: at commit 6fc4ad5 it measured 1.46 > 1.25 at ``u = 2``, ``s = 1``; this reading
-     stays under the quadratic form, see ``results/bench_online.md``.)
+     measures 1.22-1.25 there, see ``results/bench_online.md`` and ``results/theory.md``.)
 (iv) resolve overflow: while the true next-round memory ``sum (s_i + g_i + 1)`` exceeds ``M``,
      cancel running requests in ascending ``(o~_i, tie)``; a cancelled request keeps what it
      learned: ``o~_i = max(o~_i, g_i + 1)`` under W (for an overdue request exactly

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from kvsched import experiments
-from kvsched.experiments import amax_fluid, amin_fluid, chen_load
+from kvsched.experiments import amax_fluid, amin_fluid, amin_fluid_load, chen_load
 from kvsched.experiments.amin_conventions import counts, fluid_instance
 from kvsched.experiments.runner import run_experiment
 from kvsched.experiments.spec import InstanceSpec
@@ -18,7 +18,7 @@ from kvsched.theory.rayleigh import quotient, rayleigh
 def runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("fluid")
     got = {}
-    for exp in (amin_fluid.EXPERIMENT, amax_fluid.EXPERIMENT, chen_load.EXPERIMENT):
+    for exp in (amin_fluid.EXPERIMENT, amax_fluid.EXPERIMENT, chen_load.EXPERIMENT, amin_fluid_load.EXPERIMENT):
         s = run_experiment(exp, quick=True, results_dir=out, progress=False, plots=False)
         got[exp.name] = (s, pd.read_csv(out / exp.name / "quick" / "results.csv"))
     return out, got
@@ -92,3 +92,14 @@ def test_chen_load_quick_levels_and_verdicts(runs):
     md = chen_load.compare(df)
     assert "M = 16,492 tokens is assumed" in md and "first failing load" in md
     assert chen_load.capacity() == pytest.approx(16492 / chen_load.moments()["token_rounds"])
+
+
+def test_amin_fluid_load_quick(runs):
+    _, got = runs
+    summary, df = got["amin-fluid-load"]
+    assert not summary.errors
+    t = amin_fluid.summarize(df)
+    assert sorted(t["rho"].unique()) == [10, 40] and set(t["reading"]) == {"W", "V1"} and len(t["M"].unique()) == 1
+    # more requests per memory-full: the linear terms weigh less and the ratio moves towards CR(2) = 1.25
+    w = t[t["reading"] == "W"].set_index("rho")["ratio mean"]
+    assert abs(w[40] - 1.25) < abs(w[10] - 1.25)

@@ -76,3 +76,16 @@ def test_chen_claims_flip_at_close():
         assert got["A_min close to H-SF (rough)"] == (value <= CLOSE)
         assert got["A_max poor with [1, 1000], much better with buckets"]
         assert got["A_max good at x = 0.1, deteriorates at x = 0.95, 0.99"]
+
+
+def _load_summary(r120: float, r240: float) -> pd.DataFrame:
+    return pd.DataFrame([{"u": 4, "reading": "W", "rho": rho, "ratio mean": r, "CR(u)": 1.4659, "quadratic form": 1.4659}
+                         for rho, r in ((60, 1.40), (120, r120), (240, r240))])
+
+
+@pytest.mark.parametrize("r120, r240, word", [(1.44, 1.45, "within CR(u)"), (1.60, 1.65, "exceeds CR(u)")])
+def test_load_extrapolation_verdict_flips(tmp_path, r120, r240, word):
+    ll = tr.load_limits(_load_summary(r120, r240))
+    assert ll["extrapolated"].iloc[0] == pytest.approx(2 * r240 - r120)  # a 1 / rho correction
+    c = tr.load_claim({"amin_load": {"summary": _load_summary(r120, r240), "meta": {}}})
+    assert c.verdict.word == word  # 1.46 / 1.4659 < 1.02; 1.70 / 1.4659 > 1.02
