@@ -131,8 +131,8 @@ def _schedule(instance: Instance, cls: _Classes, st: _Store, goal: int) -> Sched
 
 
 def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_schedule: Optional[Schedule] = None,
-                 memory_limit: float = 1500.0, dominance: bool = True, lagrangian: bool = True,
-                 lp_time_limit: float = 20.0, **opts) -> Result:
+                 memory_limit: float = 1500.0, dominance=True, lagrangian: bool = True,
+                 lp_time_limit: float = 20.0, realign: bool = True, **opts) -> Result:
     """Exact optimum by best-first state-space search. ``memory_limit`` (MB) caps the search's
     arrays; ``dominance=False`` merges only identical states; ``lagrangian=False`` drops the
     LP-dual bound. ``opts`` (threads, seed, window_cut) are recorded only: the search is
@@ -157,13 +157,17 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     M = instance.M
     lp_value = None
     lam = np.zeros(1)
+    tau_of = np.full(instance.n + 1, -1, np.int64)
     if lagrangian:
         from .duals import root_duals
 
         T = int(max(rep.makespan, cls.a.max() + H)) + H
-        lam_lp, lp_value = root_duals(cls.s, cls.o, cls.a, cls.n, M, T, lp_time_limit)
+        lam_lp, lp_value, waiting = root_duals(cls.s, cls.o, cls.a, cls.n, M, T, lp_time_limit)
         if lam_lp is not None:
             lam = lam_lp
+        if lam_lp is not None and realign:
+            # tau_of[k]: the first round at which the root LP has at most k requests left to start
+            tau_of = np.array([int(np.argmax(waiting <= k + 0.5)) for k in range(instance.n + 1)], np.int64)
     lam_l, amin, lam_msuf = _lagrange_tables(cls, M, lam, H)
     use_lag = bool(lagrangian and lp_value is not None)
 
@@ -174,14 +178,15 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     teff0 = 0 if (cls.a > 0).any() else -1
     g0 = -int(sum(instance.arrivals))
     root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_l,
-                         amin, lam_msuf, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv, st.alive,
+                         amin, lam_msuf, tau_of, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv, st.alive,
                          st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.hkey, st.hidx, st.ctr)
+    dom = 2 if dominance is True else 0 if dominance is False else int(dominance)
     deadline = None if time_limit is None else t0 + time_limit
     limit_bytes = memory_limit * 2**20
     stop = "optimal"
     while True:
         code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_l,
-                      amin, lam_msuf, dominance, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
+                      amin, lam_msuf, tau_of, dom, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
                       st.alive, st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.hkey, st.hidx, st.ctr)
         if code == K.DONE:
             break

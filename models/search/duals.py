@@ -14,8 +14,9 @@ import numpy as np
 
 
 def root_duals(cs, co, ca, n_cls, M: int, T: int, time_limit: float = 30.0):
-    """``(lam, lp_value)`` with ``lam[r]`` the multiplier of round r (index 0 unused,
-    length T + 1); ``(None, None)`` if HiGHS does not reach an optimal LP in time."""
+    """``(lam, lp_value, waiting)``: ``lam[r]`` the multiplier of round r (index 0 unused,
+    length T + 1) and ``waiting[tau]`` the LP's (fractional) number of requests starting at
+    round tau or later; ``(None, None, None)`` if HiGHS does not reach an optimal LP in time."""
     import highspy
 
     C = len(cs)
@@ -26,7 +27,7 @@ def root_duals(cs, co, ca, n_cls, M: int, T: int, time_limit: float = 30.0):
             cols_p.append(p)
     nc = len(cols_c)
     if nc == 0:
-        return None, None
+        return None, None, None
     cols_c = np.array(cols_c)
     cols_p = np.array(cols_p)
     o = np.asarray(co)[cols_c]
@@ -63,8 +64,11 @@ def root_duals(cs, co, ca, n_cls, M: int, T: int, time_limit: float = 30.0):
     h.passModel(lp)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None, None
-    dual = np.asarray(h.getSolution().row_dual)[C:]
+        return None, None, None
+    sol = h.getSolution()
+    dual = np.asarray(sol.row_dual)[C:]
     lam = np.zeros(T + 1)
     lam[1:] = np.maximum(0.0, -dual)
-    return lam, float(h.getInfo().objective_function_value)
+    starting = np.bincount(cols_p, weights=np.asarray(sol.col_value), minlength=T + 1)
+    waiting = np.cumsum(starting[::-1])[::-1]
+    return lam, float(h.getInfo().objective_function_value), waiting

@@ -81,7 +81,25 @@ def earliest_fit(f, H, M, s, o, p0):
 
 
 @njit(cache=True)
-def bound(f, rem, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, ub_gap, ecomp, seq):
+def _lagrange(f, rem, tau, H, co, ecomp, lam, amin, lam_msuf, nU):
+    """``sum_U min_{q >= tau + e_c} A_c(q) - nU tau - sum_r lam[tau + r] (M - f_r)``."""
+    L = lam.shape[0]
+    lag = 0.0
+    for c in range(co.shape[0]):
+        if rem[c] == 0:
+            continue
+        q = tau + ecomp[c]
+        lag += rem[c] * (amin[c, q] if q < L else q + co[c])
+    lag -= nU * tau
+    lag -= lam_msuf[tau + 1] if tau + 1 < L else 0.0
+    for r in range(1, H + 1):
+        if tau + r < L:
+            lag += lam[tau + r] * f[r - 1]
+    return lag
+
+
+@njit(cache=True)
+def bound(f, rem, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, ub_gap, ecomp, seq):
     """Lower bound on the cost still to come, ``sum_U (C_j - t)``, from state (U = rem, f) at
     round t: the larger of the order-statistics bound and the Lagrangian bound. Returns early
     (with a value >= ``ub_gap``) once the order-statistics bound reaches ``ub_gap``."""
@@ -128,18 +146,19 @@ def bound(f, rem, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msu
                 aleft = rem[seq[ai] & 255]
     if total >= ub_gap or not use_lag:
         return total
-    L = lam.shape[0]
-    lag = 0.0
-    for c in range(C):
-        if rem[c] == 0:
+    # Lagrangian bound with the root multipliers read from round tau on; tau = t (the
+    # current round) and the rounds at which the root LP has nU requests left to start
+    best = -1e18
+    for z in range(4):
+        if z > 0 and tau_of[nU] < 0:
+            break
+        tau = t if z == 0 else tau_of[nU] + z - 2
+        if tau < 0 or (z > 0 and tau == t):
             continue
-        q = t + ecomp[c]
-        lag += rem[c] * (amin[c, q] if q < L else q + co[c])
-    lag -= nU * t
-    lag -= lam_msuf[t + 1] if t + 1 < L else 0.0
-    for r in range(1, H + 1):
-        if t + r < L:
-            lag += lam[t + r] * f[r - 1]
+        lag = _lagrange(f, rem, tau, H, co, ecomp, lam, amin, lam_msuf, nU)
+        if lag > best:
+            best = lag
+    lag = best
     lagi = np.int64(np.ceil(lag - 1e-6))
     return lagi if lagi > total else total
 
@@ -184,7 +203,7 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head,
     while e != -1:
         nx = nxt[e]
         se = sumf[e]
-        if dominance:
+        if dominance > 0:
             if se <= sf and g[e] <= gn:
                 leq = True
                 for r in range(H):
@@ -194,7 +213,9 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head,
                 if leq:
                     ctr[C_DOM] += 1
                     return False
-            if se >= sf and g[e] >= gn:
+            elif dominance == 1 and se > sf:
+                break
+            if dominance == 2 and se >= sf and g[e] >= gn:
                 geq = True
                 for r in range(H):
                     if F[e, r] < F[ns, r]:
@@ -242,7 +263,7 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head,
 
 
 @njit(cache=True)
-def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf,
+def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
               ukey, teff, tt, g, h, sumf, parent, adv, alive, nxt, F, R,
               tab_key, tab_teff, tab_head, hkey, hidx, ctr):
     C = cs.shape[0]
@@ -261,16 +282,16 @@ def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, 
         n += n_cls[c]
     ecomp = np.zeros(C, np.int64)
     seq = np.zeros(C + 1, np.int64)
-    h[0] = bound(F[0], R[0], 0, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf,
+    h[0] = bound(F[0], R[0], 0, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
                  np.int64(1) << 60, ecomp, seq)
     ctr[C_NS] = 1
-    _insert(0, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, ctr, True, H)
+    _insert(0, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, ctr, 2, H)
     ctr[C_HEAP] = _push(hkey, hidx, 0, (g0 + h[0]) * TIE + TIE - 1, 0)
     return h[0]
 
 
 @njit(cache=True)
-def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin, lam_msuf, dominance,
+def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin, lam_msuf, tau_of, dominance,
          ukey, teff, tt, g, h, sumf, parent, adv, alive, nxt, F, R,
          tab_key, tab_teff, tab_head, hkey, hidx, ctr):
     """Expand up to ``budget`` states best-first (least g + h). Returns DONE when the least
@@ -414,7 +435,7 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
                     te = t2
                     break
             teff[ns] = te
-            hb = bound(F[ns], R[ns], t2, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf,
+            hb = bound(F[ns], R[ns], t2, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
                        ctr[C_UB] - g2, ecomp, seq)
             if g2 + hb >= ctr[C_UB]:
                 ctr[C_PRUNE] += 1
