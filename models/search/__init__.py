@@ -82,7 +82,7 @@ class _Store:
         self.tab_key = np.zeros(tab, np.int64)
         self.tab_teff = np.zeros(tab, np.int32)
         self.tab_head = np.full(tab, -2, np.int32)
-        self.ctr = np.zeros(10, np.int64)
+        self.ctr = np.zeros(11, np.int64)
 
     def nbytes(self) -> int:
         return sum(getattr(self, k).nbytes for k in (*self.POOL, "hkey", "hidx", "tab_key", "tab_teff", "tab_head"))
@@ -208,7 +208,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     schedule = ub_schedule if goal < 0 else _schedule(instance, cls, st, goal)
     stats = {"expanded": int(ctr[K.C_EXP]), "generated": int(ctr[K.C_GEN]), "stored": int(ctr[K.C_NS]),
              "dominated": int(ctr[K.C_DOM]), "killed": int(ctr[K.C_KILL]), "pruned": int(ctr[K.C_PRUNE]),
-             "keys": int(ctr[K.C_TAB]), "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
+             "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
              "incumbent_start": ub}
     result = Result(
         solver="search", status="optimal" if stop == "optimal" else ("time-limit" if stop == "time-limit" else "feasible"),

@@ -20,7 +20,7 @@ from numba import njit
 # step() return codes
 BUDGET, DONE, GROW_POOL, GROW_HEAP, GROW_TABLE = 0, 1, 2, 3, 4
 # counters (ctr[...])
-C_NS, C_HEAP, C_UB, C_GOAL, C_EXP, C_GEN, C_DOM, C_KILL, C_TAB, C_PRUNE = range(10)
+C_NS, C_HEAP, C_UB, C_GOAL, C_EXP, C_GEN, C_DOM, C_KILL, C_TAB, C_PRUNE, C_SCAN = range(11)
 TIE = 128  # heap key = (g + h) * TIE + (TIE - 1 - started requests): deeper first on ties
 
 
@@ -203,6 +203,7 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head,
     while e != -1:
         nx = nxt[e]
         se = sumf[e]
+        ctr[C_SCAN] += 1
         if dominance > 0:
             if se <= sf and g[e] <= gn:
                 leq = True
