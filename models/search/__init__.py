@@ -62,7 +62,7 @@ def _lagrange_tables(cls: _Classes, M: int, lam: np.ndarray, H: int):
 class _Store:
     """The search's arrays; grown by doubling between kernel calls."""
 
-    POOL = ("ukey", "teff", "tt", "g", "h", "sumf", "parent", "adv", "alive", "nxt", "F", "R")
+    POOL = ("ukey", "teff", "tt", "g", "h", "sumf", "parent", "adv", "alive", "nxt", "F", "R", "lset", "lpflag")
 
     def __init__(self, N: int, H: int, C: int, tab: int):
         self.ukey = np.zeros(N, np.int64)
@@ -77,12 +77,14 @@ class _Store:
         self.nxt = np.full(N, -1, np.int32)
         self.F = np.zeros((N, H), np.int16)
         self.R = np.zeros((N, C), np.int8)
+        self.lset = np.zeros(N, np.int32)
+        self.lpflag = np.zeros(N, np.int8)
         self.hkey = np.zeros(N, np.int64)
         self.hidx = np.zeros(N, np.int32)
         self.tab_key = np.zeros(tab, np.int64)
         self.tab_teff = np.zeros(tab, np.int32)
         self.tab_head = np.full(tab, -2, np.int32)
-        self.ctr = np.zeros(11, np.int64)
+        self.ctr = np.zeros(12, np.int64)
 
     def nbytes(self) -> int:
         return sum(getattr(self, k).nbytes for k in (*self.POOL, "hkey", "hidx", "tab_key", "tab_teff", "tab_head"))
@@ -132,7 +134,7 @@ def _schedule(instance: Instance, cls: _Classes, st: _Store, goal: int) -> Sched
 
 def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_schedule: Optional[Schedule] = None,
                  memory_limit: float = 1500.0, dominance=True, lagrangian: bool = True,
-                 lp_time_limit: float = 20.0, realign: bool = True, **opts) -> Result:
+                 lp_time_limit: float = 20.0, realign: bool = True, node_lps: int = 0, **opts) -> Result:
     """Exact optimum by best-first state-space search. ``memory_limit`` (MB) caps the search's
     arrays; ``dominance=False`` merges only identical states; ``lagrangian=False`` drops the
     LP-dual bound. ``opts`` (threads, seed, window_cut) are recorded only: the search is
@@ -158,10 +160,10 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     lp_value = None
     lam = np.zeros(1)
     tau_of = np.full(instance.n + 1, -1, np.int64)
-    if lagrangian:
-        from .duals import root_duals
+    from .duals import root_duals
 
-        T = int(max(rep.makespan, cls.a.max() + H)) + H
+    T = int(max(rep.makespan, cls.a.max() + H)) + H
+    if lagrangian:
         lam_lp, lp_value, waiting = root_duals(cls.s, cls.o, cls.a, cls.n, M, T, lp_time_limit)
         if lam_lp is not None:
             lam = lam_lp
@@ -170,6 +172,8 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
             tau_of = np.array([int(np.argmax(waiting <= k + 0.5)) for k in range(instance.n + 1)], np.int64)
     lam_l, amin, lam_msuf = _lagrange_tables(cls, M, lam, H)
     use_lag = bool(lagrangian and lp_value is not None)
+    sets = ([lam_l], [amin], [lam_msuf])
+    lam_s, amin_s, msuf_s = lam_l[None], amin[None], lam_msuf[None]
 
     st = _Store(1 << 16, H, C, 1 << 16)
     st.ctr[K.C_UB] = ub
@@ -177,19 +181,44 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     ukey0 = int((cls.n * cls.radix).sum())
     teff0 = 0 if (cls.a > 0).any() else -1
     g0 = -int(sum(instance.arrivals))
-    root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_l,
-                         amin, lam_msuf, tau_of, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv, st.alive,
+    root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
+                         amin_s, msuf_s, tau_of, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv, st.alive,
                          st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.hkey, st.hidx, st.ctr)
     dom = 2 if dominance is True else 0 if dominance is False else int(dominance)
+    lps = 0
     deadline = None if time_limit is None else t0 + time_limit
     limit_bytes = memory_limit * 2**20
     stop = "optimal"
     while True:
-        code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_l,
-                      amin, lam_msuf, tau_of, dom, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
-                      st.alive, st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.hkey, st.hidx, st.ctr)
+        code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_s,
+                      amin_s, msuf_s, tau_of, dom, node_lps - lps, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
+                      st.alive, st.nxt, st.F, st.R, st.lset, st.lpflag, st.tab_key, st.tab_teff, st.tab_head, st.hkey,
+                      st.hidx, st.ctr)
         if code == K.DONE:
             break
+        if code == K.WANT_LP:
+            lps += 1
+            i = int(st.ctr[K.C_LPREQ])
+            t = int(st.tt[i])
+            rem = st.R[i].astype(np.int64)
+            arr = np.maximum(0, cls.a - t)
+            cap = M - st.F[i].astype(np.int64)
+            Tn = int(max(T - t, arr.max() + H)) + H
+            lam_n, value, _ = root_duals(cls.s, cls.o, arr, rem, cap, Tn, lp_time_limit)
+            if lam_n is not None:
+                absolute = np.zeros(len(lam))
+                m = min(len(lam) - t, len(lam_n))
+                absolute[t:t + m] = lam_n[:m]  # node round r is absolute round t + r
+                tables = _lagrange_tables(cls, M, absolute, H)
+                for lst, arr_ in zip(sets, tables):
+                    lst.append(arr_)
+                lam_s, amin_s, msuf_s = (np.stack(x) for x in sets)
+                st.lset[i] = len(sets[0]) - 1
+                # the node LP's value needs a horizon argument; its multipliers do not
+                hb = K.bound(st.F[i], st.R[i], t, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
+                             amin_s, msuf_s, tau_of, st.lset[i], 1 << 60, np.zeros(C, np.int64), np.zeros(C + 1, np.int64))
+                st.h[i] = max(int(st.h[i]), int(hb))
+            continue
         if code in (K.GROW_POOL, K.GROW_HEAP, K.GROW_TABLE):
             if 2 * st.nbytes() > limit_bytes:
                 stop = "memory-limit"
@@ -208,7 +237,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     schedule = ub_schedule if goal < 0 else _schedule(instance, cls, st, goal)
     stats = {"expanded": int(ctr[K.C_EXP]), "generated": int(ctr[K.C_GEN]), "stored": int(ctr[K.C_NS]),
              "dominated": int(ctr[K.C_DOM]), "killed": int(ctr[K.C_KILL]), "pruned": int(ctr[K.C_PRUNE]),
-             "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
+             "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps, "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
              "incumbent_start": ub}
     result = Result(
         solver="search", status="optimal" if stop == "optimal" else ("time-limit" if stop == "time-limit" else "feasible"),

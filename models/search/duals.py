@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def root_duals(cs, co, ca, n_cls, M: int, T: int, time_limit: float = 30.0):
-    """``(lam, lp_value, waiting)``: ``lam[r]`` the multiplier of round r (index 0 unused,
+def root_duals(cs, co, ca, n_cls, M, T: int, time_limit: float = 30.0):
+    """``M``: the capacity, one number or one per round ``1..len(M)`` (M[-1] afterwards).
+    Returns ``(lam, lp_value, waiting)``: ``lam[r]`` the multiplier of round r (index 0 unused,
     length T + 1) and ``waiting[tau]`` the LP's (fractional) number of requests starting at
     round tau or later; ``(None, None, None)`` if HiGHS does not reach an optimal LP in time."""
     import highspy
@@ -22,6 +23,8 @@ def root_duals(cs, co, ca, n_cls, M: int, T: int, time_limit: float = 30.0):
     C = len(cs)
     cols_c, cols_p = [], []
     for c in range(C):
+        if n_cls[c] == 0:
+            continue
         for p in range(int(ca[c]), T - int(co[c]) + 1):
             cols_c.append(c)
             cols_p.append(p)
@@ -52,7 +55,10 @@ def root_duals(cs, co, ca, n_cls, M: int, T: int, time_limit: float = 30.0):
     lp.col_lower_ = np.zeros(nc)
     lp.col_upper_ = np.full(nc, highspy.kHighsInf)
     lp.row_lower_ = np.concatenate([np.asarray(n_cls, float), np.full(T, -highspy.kHighsInf)])
-    lp.row_upper_ = np.concatenate([np.asarray(n_cls, float), np.full(T, float(M))])
+    cap = np.full(T, float(np.max(M)))
+    if np.ndim(M):
+        cap[:min(T, len(M))] = np.asarray(M, float)[:T]
+    lp.row_upper_ = np.concatenate([np.asarray(n_cls, float), cap])
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = starts
     lp.a_matrix_.index_ = index

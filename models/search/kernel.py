@@ -18,9 +18,9 @@ import numpy as np
 from numba import njit
 
 # step() return codes
-BUDGET, DONE, GROW_POOL, GROW_HEAP, GROW_TABLE = 0, 1, 2, 3, 4
+BUDGET, DONE, GROW_POOL, GROW_HEAP, GROW_TABLE, WANT_LP = 0, 1, 2, 3, 4, 5
 # counters (ctr[...])
-C_NS, C_HEAP, C_UB, C_GOAL, C_EXP, C_GEN, C_DOM, C_KILL, C_TAB, C_PRUNE, C_SCAN = range(11)
+C_NS, C_HEAP, C_UB, C_GOAL, C_EXP, C_GEN, C_DOM, C_KILL, C_TAB, C_PRUNE, C_SCAN, C_LPREQ = range(12)
 TIE = 128  # heap key = (g + h) * TIE + (TIE - 1 - started requests): deeper first on ties
 
 
@@ -99,7 +99,7 @@ def _lagrange(f, rem, tau, H, co, ecomp, lam, amin, lam_msuf, nU):
 
 
 @njit(cache=True)
-def bound(f, rem, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, ub_gap, ecomp, seq):
+def bound(f, rem, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, ls, ub_gap, ecomp, seq):
     """Lower bound on the cost still to come, ``sum_U (C_j - t)``, from state (U = rem, f) at
     round t: the larger of the order-statistics bound and the Lagrangian bound. Returns early
     (with a value >= ``ub_gap``) once the order-statistics bound reaches ``ub_gap``."""
@@ -155,7 +155,11 @@ def bound(f, rem, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msu
         tau = t if z == 0 else tau_of[nU] + z - 2
         if tau < 0 or (z > 0 and tau == t):
             continue
-        lag = _lagrange(f, rem, tau, H, co, ecomp, lam, amin, lam_msuf, nU)
+        lag = _lagrange(f, rem, tau, H, co, ecomp, lam[0], amin[0], lam_msuf[0], nU)
+        if lag > best:
+            best = lag
+    if ls > 0:  # the multipliers of the node LP solved at an ancestor (or at this state)
+        lag = _lagrange(f, rem, t, H, co, ecomp, lam[ls], amin[ls], lam_msuf[ls], nU)
         if lag > best:
             best = lag
     lag = best
@@ -283,7 +287,7 @@ def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, 
         n += n_cls[c]
     ecomp = np.zeros(C, np.int64)
     seq = np.zeros(C + 1, np.int64)
-    h[0] = bound(F[0], R[0], 0, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
+    h[0] = bound(F[0], R[0], 0, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, 0,
                  np.int64(1) << 60, ecomp, seq)
     ctr[C_NS] = 1
     _insert(0, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, ctr, 2, H)
@@ -293,7 +297,7 @@ def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, 
 
 @njit(cache=True)
 def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin, lam_msuf, tau_of, dominance,
-         ukey, teff, tt, g, h, sumf, parent, adv, alive, nxt, F, R,
+         lp_left, ukey, teff, tt, g, h, sumf, parent, adv, alive, nxt, F, R, lset, lpflag,
          tab_key, tab_teff, tab_head, hkey, hidx, ctr):
     """Expand up to ``budget`` states best-first (least g + h). Returns DONE when the least
     g + h on the frontier reaches the incumbent (or the frontier is empty), BUDGET when the
@@ -323,6 +327,18 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
         ub = ctr[C_UB]
         if key // TIE >= ub:
             return DONE
+        nU = 0
+        for c in range(C):
+            nU += R[i, c]
+        want = (g[i] + h[i]) * TIE + TIE - 1 - (ntot - nU)
+        if want != key:  # h[i] was raised by a node LP: re-queue under the new key
+            ctr[C_HEAP] = _pop(hkey, hidx, hs)
+            ctr[C_HEAP] = _push(hkey, hidx, ctr[C_HEAP], want, i)
+            continue
+        if lp_left > 0 and lpflag[i] == 0 and use_lag:
+            lpflag[i] = 1
+            ctr[C_LPREQ] = i
+            return WANT_LP
         ctr[C_HEAP] = _pop(hkey, hidx, hs)
         done += 1
         ctr[C_EXP] += 1
@@ -414,6 +430,8 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
             F[ns, H - 1] = 0
             parent[ns] = i
             adv[ns] = dt
+            lset[ns] = lset[i]
+            lpflag[ns] = 0
             ukey[ns] = uk
             tt[ns] = t2
             g[ns] = g2
@@ -437,7 +455,7 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
                     break
             teff[ns] = te
             hb = bound(F[ns], R[ns], t2, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
-                       ctr[C_UB] - g2, ecomp, seq)
+                       lset[i], ctr[C_UB] - g2, ecomp, seq)
             if g2 + hb >= ctr[C_UB]:
                 ctr[C_PRUNE] += 1
             else:
