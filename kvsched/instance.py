@@ -50,7 +50,7 @@ class Request:
     index: Optional[int] = None
 
     def to_dict(self) -> dict:
-        """The request's JSON object (SPEC section 1): ``arrival`` 0 and absent bounds left out."""
+        """The request's JSON object (docs/model.md §2.1): ``arrival`` 0 and absent bounds left out."""
         d = {"prompt": self.prompt, "output": self.output}
         if self.arrival:
             d["arrival"] = self.arrival

@@ -1,5 +1,5 @@
 """Exact formulations behind lazily imported adapters: each solver's package (pyomo +
-highspy, ortools) is imported only when that solver runs.
+highspy, ortools, numba) is imported only when that solver runs.
 
 ``solve(name, inst, time_limit=..., hard_limit=True, ...)`` returns a validated
 :class:`kvsched.result.Result`. With ``hard_limit`` the solve runs in a child process that
@@ -20,6 +20,7 @@ SOLVERS = {
     "lp": ("kvsched.models.lp", "solve_lp"),
     "cpsat": ("kvsched.models.cpsat", "solve_cpsat"),
     "brute": ("kvsched.models.brute", "solve_brute"),
+    "search": ("kvsched.models.search", "solve_search"),
 }
 
 

@@ -1,6 +1,8 @@
 """``certify``: combine incumbents and bounds from every method into a checked gap.
 
-Order: every registered offline heuristic, then the exhaustive oracle (n <= 7), CP-SAT
+Order: every registered offline heuristic, then the state-space search (n <=
+``SEARCH_MAX_N``, where it measured fastest: results/bench_exact.md), the exhaustive oracle
+(n <= 7), CP-SAT
 (hinted with the best schedule so far) and the time-indexed MILP (windows cut by the best
 UB so far), each with its own time limit and a hard wall-clock limit. The best validated
 incumbent and the best proven bound are combined; "optimal" is said only when the
@@ -24,6 +26,8 @@ from kvsched.result import SKIPPED, Result, gap, is_proven_optimal
 from kvsched.schedule import Schedule
 
 BRUTE_MAX_N = 7
+#: certify runs the state-space search first up to this n (results/bench_exact.md)
+SEARCH_MAX_N = 30
 
 
 @dataclass
@@ -105,6 +109,8 @@ def certify(
         return max((r for r in records if r.bound is not None), key=lambda r: r.bound)
 
     plan = []
+    if instance.n <= SEARCH_MAX_N:
+        plan.append(("search", {"time_limit": time_limit}))
     if instance.n <= BRUTE_MAX_N:
         plan.append(("brute", {"time_limit": time_limit}))
     # the core inequalities pay off when every request has the same prompt size (Jaillet's

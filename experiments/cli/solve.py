@@ -23,7 +23,7 @@ def _line(res) -> str:
 
 @click.command("solve")
 @click.argument("instance_path", metavar="INSTANCE.json", type=click.Path(dir_okay=False))
-@click.option("--solver", type=click.Choice(["milp", "cpsat", "brute", "lp"]), required=True)
+@click.option("--solver", type=click.Choice(["milp", "cpsat", "brute", "lp", "search"]), required=True)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               help="solver time limit in seconds (a hard kill follows after a grace period)")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="threads / workers")
