@@ -25,7 +25,6 @@ model, 10 s per solver (about 3.5 minutes with ``--jobs 2``). The committed medi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +35,10 @@ from matplotlib.ticker import MaxNLocator
 
 from kvsched import heuristics, models
 from kvsched.models.certify import certify
-from kvsched.result import is_proven_optimal
+from kvsched.result import ceil_bound, is_proven_optimal
 
 from .report import plain_log_axis
+from .runner import validated_schedule
 from .spec import Algorithm, Case, Experiment, InstanceSpec
 
 PROVEN_OPTIMAL = "proven optimal"
@@ -68,11 +68,6 @@ def verdict(mcsf: int, best_incumbent: int, bound: float) -> str:
     if is_proven_optimal(mcsf, bound):
         return PROVEN_OPTIMAL
     return UNDECIDED
-
-
-def ceil_bound(bound: float) -> int:
-    """The rounded-up bound (same 1e-6 tolerance as :func:`kvsched.result.is_proven_optimal`)."""
-    return math.ceil(bound - 1e-6)
 
 
 @dataclass(frozen=True)
@@ -125,8 +120,7 @@ def task(case: Case, algorithm: Algorithm) -> dict:
     return {
         "status": "optimal" if optimal else "feasible",
         "bound": bound,
-        "incumbent": best,
-        "schedule": cert.schedule,
+        **validated_schedule(cert),
         "algo_seed": 0,
         "threads": threads,
         "solver_status": "; ".join(f"{s} {attr(s, 'status')}" for s in ("cpsat", "milp", "lp")),

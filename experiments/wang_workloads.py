@@ -42,7 +42,6 @@ from kvsched.bounds import lower_bound
 from kvsched.generators import generate as generate_family
 from kvsched.instance import Instance
 from kvsched.paths import shared_trace
-from kvsched.result import finish
 from kvsched.theory.families import sf_blocker_family
 from kvsched.traces import PRESETS, load_trace
 from kvsched.workload import lmsys_like
@@ -174,17 +173,16 @@ def task(case: Case, algorithm: Algorithm) -> dict:
     """One heuristic on one instance; bound per the spec's ``bound`` param (``lp`` or closed form).
     ``heuristic_time`` is the heuristic's own time; ``bound_time`` the bound's (nonzero only for
     the first algorithm of an instance in a process; ``wall_time`` includes both)."""
-    result = heuristics.run(algorithm.name, case.instance, **algorithm.params)
     t0 = time.perf_counter()
     bound, bound_kind, note = bound_for(case.instance, case.spec.params.get("bound", "closed-form"))
     bound_time = time.perf_counter() - t0
-    result.bound = bound
-    row = row_from_result(finish(result, case.instance))
+    result = heuristics.run(algorithm.name, case.instance, bound=bound, **algorithm.params)
+    row = row_from_result(result)
     p = case.spec.params
     unit = int(p.get("unit", 1))
     src = (source_label(case.spec.family, p.get("source", "auto"), unit) if case.spec.family in WORKLOADS
            else f"{case.spec.family} family (exact construction)")
-    row.update(bound_kind=bound_kind, workload_source=src, unit=unit, ratio=row["incumbent"] / bound,
+    row.update(bound_kind=bound_kind, workload_source=src, unit=unit, ratio=row["objective"] / bound,
                heuristic_time=result.wall_time, bound_time=bound_time, message=note or row["message"])
     return row
 
@@ -216,12 +214,12 @@ def _grids(token_sizes, token_seeds, lp_sizes, lp_seeds, sf_M, blockers_M, sourc
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
     """Per (family, n, M, unit, algorithm): mean TCT, mean bound, mean and worst TCT / bound."""
     ok = df["status"] != "error"
-    d = df.assign(r=np.where(ok, df["incumbent"] / df["bound"], np.nan), optimal=df["status"] == "optimal",
+    d = df.assign(r=np.where(ok, df["objective"] / df["bound"], np.nan), optimal=df["status"] == "optimal",
                   error=~ok)
     g = d.groupby(["family", "n", "M", "unit", "label"], sort=False)
     out = pd.DataFrame({
         "instances": g.size(),
-        "mean TCT": g["incumbent"].mean(),
+        "mean TCT": g["objective"].mean(),
         "mean bound": g["bound"].mean(),
         "bound": g["bound_kind"].agg(lambda s: "/".join(sorted(set(map(str, s))))),
         "mean TCT/bound": g["r"].mean(),
@@ -328,7 +326,7 @@ def compare(df: pd.DataFrame) -> str:
     claim = ok[(ok["family"] == "sf-lower-bound") & (ok["algorithm"] == "mcsf")]
     for row in claim.itertuples():
         target = 2 / 13 * math.sqrt(row.M)
-        ratio = row.incumbent / row.bound
+        ratio = row.objective / row.bound
         if ratio < target:
             lines.append(f"- sf-lower-bound, M = {row.M}: SF / bound ({row.bound_kind}) = {ratio:.3f} < "
                          f"(2/13) sqrt(M) = {target:.3f}; the bound is at most OPT, so SF / OPT <= {ratio:.3f}: "

@@ -25,7 +25,7 @@ import importlib
 
 from .instance import Instance, InstanceError, Request
 from .io import read_instance, read_schedule, write_instance, write_schedule
-from .result import Result, gap, is_proven_optimal
+from .result import Result, SolutionStatus, Termination, ceil_bound, gap, is_proven_optimal
 from .schedule import Schedule, ScheduleError
 from .validator import ValidationReport, Violation, validate
 
@@ -43,8 +43,8 @@ _LAZY = {
 
 __all__ = [
     "Instance", "InstanceError", "Request", "Schedule", "ScheduleError", "validate",
-    "ValidationReport", "Violation", "Result", "gap", "is_proven_optimal",
-    "read_instance", "read_schedule", "write_instance", "write_schedule", *_LAZY,
+    "ValidationReport", "Violation", "Result", "Termination", "SolutionStatus", "ceil_bound", "gap",
+    "is_proven_optimal", "read_instance", "read_schedule", "write_instance", "write_schedule", *_LAZY,
 ]
 __version__ = "0.1.0"
 

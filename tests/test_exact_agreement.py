@@ -23,11 +23,11 @@ def test_agrees_with_brute(solver, seed, optima):
     inst = agreement_instance(seed)
     brute = optima[seed]
     assert brute.status == "optimal"
-    assert validate(inst, brute.schedule).tel == brute.objective
+    assert validate(inst, brute.schedule).objective == brute.objective
     res = models.solve(solver, inst, time_limit=LIMIT, threads=1)
     assert res.status == "optimal" and res.objective == brute.objective
     assert res.bound <= res.objective + 1e-6
-    assert validate(inst, res.schedule).tel == res.objective
+    assert validate(inst, res.schedule).objective == res.objective
 
 
 @pytest.mark.parametrize("seed", range(50))
@@ -36,7 +36,7 @@ def test_lp_bound_below_brute_optimum(seed, optima):
     lp = models.solve("lp", inst, time_limit=LIMIT, threads=1)
     mcsf = heuristics.run("mcsf", inst).objective
     assert lp.bound <= optima[seed].objective + 1e-6 <= mcsf + 1e-6
-    assert validate(inst, lp.schedule).tel == lp.objective
+    assert validate(inst, lp.schedule).objective == lp.objective
 
 
 @settings(max_examples=15, deadline=None)
@@ -57,7 +57,7 @@ def test_time_limit_gives_validated_incumbent(solver):
     res = models.solve(solver, inst, time_limit=2.0)
     assert res.status == "time-limit"
     assert res.wall_time < 2.0 + 5.0  # generous: model building and a loaded machine
-    assert res.report.feasible and validate(inst, res.schedule).tel == res.objective
+    assert res.report.feasible and validate(inst, res.schedule).objective == res.objective
     assert lower_bound(inst) <= res.bound <= res.objective <= warm
     if solver == "cpsat":
         assert res.solver_status != "OPTIMAL"
@@ -71,12 +71,12 @@ def test_warm_start_is_the_given_schedule(solver):
     worse = fcfs(inst)
     res = models.solve(solver, inst, time_limit=20, ub_schedule=worse)
     assert res.status == "optimal"
-    assert res.objective == solve_brute(inst).objective < validate(inst, worse).tel
+    assert res.objective == solve_brute(inst).objective < validate(inst, worse).objective
     sched = heuristics.run("mcsf", HARD10).schedule
     given_ub = models.solve(solver, HARD10, time_limit=0.0, ub_schedule=sched)
-    assert given_ub.objective <= validate(HARD10, sched).tel and given_ub.report.feasible
+    assert given_ub.objective <= validate(HARD10, sched).objective and given_ub.report.feasible
     if solver == "milp":
-        assert given_ub.params["ub_source"] == "given" and given_ub.params["ub"] == validate(HARD10, sched).tel
+        assert given_ub.params["ub_source"] == "given" and given_ub.params["ub"] == validate(HARD10, sched).objective
 
 
 def test_both_solver_libraries_in_one_process(solver):
@@ -131,7 +131,7 @@ def test_every_result_validates_and_bound_below_incumbent(seed, solver_name):
     res = models.solve(solver_name, inst, time_limit=LIMIT, threads=1)
     assert res.schedule is not None and validate(inst, res.schedule).feasible
     assert res.bound is not None and res.bound <= res.objective + 1e-6
-    assert res.objective == validate(inst, res.schedule).tel
+    assert res.objective == validate(inst, res.schedule).objective
 
 
 @pytest.mark.slow

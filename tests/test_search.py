@@ -26,7 +26,7 @@ def mixed(seed: int, n_lo: int = 3, n_hi: int = 8) -> Instance:
 
 
 def check(inst: Instance, res, opt: int | None = None):
-    assert res.schedule is not None and validate(inst, res.schedule).tel == res.objective
+    assert res.schedule is not None and validate(inst, res.schedule).objective == res.objective
     assert res.bound <= res.objective
     if opt is not None:
         assert res.bound <= opt <= res.objective

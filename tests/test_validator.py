@@ -11,7 +11,7 @@ from kvsched.validator import memory_profile
 def test_worked_check_hsf_schedule(worked):
     rep = validate(worked, Schedule.from_starts(worked, [0, 0, 1, 3]))
     assert rep.feasible
-    assert (rep.tct, rep.tel, rep.makespan, rep.peak_memory) == (11, 11, 6, 6)
+    assert (rep.tct, rep.objective, rep.makespan, rep.peak_memory) == (11, 11, 6, 6)
     assert rep.avg_latency == pytest.approx(11 / 4)
 
 
@@ -57,7 +57,7 @@ def test_start_before_arrival():
     rep = validate(inst, Schedule.from_starts(inst, [0, 2]))
     assert not rep.feasible and "request 1: run 0 starts at round 2 before its arrival 3" in rep.message
     ok = validate(inst, Schedule.from_starts(inst, [0, 3]))
-    assert ok.feasible and ok.tct == 2 + 7 and ok.tel == 2 + 4
+    assert ok.feasible and ok.tct == 2 + 7 and ok.objective == 2 + 4
 
 
 def test_vectorised_profile_matches_definition():
