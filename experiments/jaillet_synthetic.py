@@ -310,7 +310,8 @@ EXPERIMENT = build()
 
 
 def main(argv=None) -> None:
-    """A full-mode run with other trial counts or limits (e.g. a medium run to commit)."""
+    """A full-mode run with other trial counts or limits (e.g. a medium run to commit), written to
+    a new run folder, or with --update-reference to the reference results/jaillet-synthetic/."""
     import argparse
     import sys
 
@@ -324,13 +325,14 @@ def main(argv=None) -> None:
     ap.add_argument("--trials", type=int, default=200, help="trials per arrival model")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per exact solver")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--update-reference", action="store_true", help="write into the reference folder")
     args = ap.parse_args(argv)
     exp = build(args.trials, args.time_limit)
     command = "python3 -m kvsched.experiments.jaillet_synthetic " + " ".join(sys.argv[1:] if argv is None else argv)
-    summary = run_experiment(exp, quick=False, executor=make_executor("local", jobs=args.jobs), command=command)
-    record_timing(paths.results_dir(), exp.name, "full", summary, command, args.jobs)
-    print(f"{exp.name}: {summary.tasks} tasks, {summary.computed} computed, {len(summary.errors)} errors, "
-          f"{summary.wall_time:.1f} s")
+    target = paths.results_dir() if args.update_reference else paths.new_run_dir()
+    summary = run_experiment(exp, quick=False, executor=make_executor("local", jobs=args.jobs), command=command,
+                             out_dir=target / exp.name, say=print)
+    record_timing(target, exp.name, "full", summary, command, args.jobs)
 
 
 if __name__ == "__main__":
