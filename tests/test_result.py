@@ -3,7 +3,7 @@ ceil_bound, one serialisation for every command, one validator call per solve.""
 
 import pytest
 from click.testing import CliRunner
-from conftest import last_json, run_cli
+from helpers import last_json, run_cli
 
 from kvsched import Instance, Schedule, heuristics, models, result
 from kvsched.experiments.cli import cli

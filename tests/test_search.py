@@ -3,7 +3,7 @@ CP-SAT, the MILP and known optima; its anytime bound; the CLI contract."""
 
 import numpy as np
 import pytest
-from conftest import last_json, run_cli
+from helpers import last_json, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
