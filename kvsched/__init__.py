@@ -13,8 +13,9 @@ loads no heuristic, solver or plotting library:
 - ``simulate(name, instance, **params)``: an online policy (``hsf``, ``amax``, ``amin``, ...)
   -> validated :class:`Result`;
 - ``solve(name, instance, time_limit=..., hard_limit=False, ...)``: one exact model
-  (``milp``, ``cpsat``, ``brute``) or the LP bound (``lp``) -> validated :class:`Result`;
-- ``certify(instance, time_limit=...)``: heuristics, exact models and bounds -> ``Certificate``;
+  (``search``, ``milp``, ``cpsat``, ``brute``) or the LP bound (``lp``) -> validated :class:`Result`;
+- ``certify(instance, time_limit=...)``: heuristics, exact models and bounds -> a
+  :class:`Result` (solver ``certify``) whose ``records`` hold one result per method;
 - ``generate(family, n=..., seed=...)``, ``lower_bound(instance)``,
   ``plot_schedule(instance, schedule, path)``.
 """
@@ -35,7 +36,6 @@ _LAZY = {
     "simulate": ("kvsched.heuristics.online", "run_policy"),
     "solve": ("kvsched.models", "solve"),
     "certify": ("kvsched.models.certify", "certify"),
-    "Certificate": ("kvsched.models.certify", "Certificate"),
     "generate": ("kvsched.generators", "generate"),
     "lower_bound": ("kvsched.bounds", "lower_bound"),
     "plot_schedule": ("kvsched.plot", "plot_schedule"),
