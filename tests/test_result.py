@@ -71,10 +71,10 @@ class CountingValidator:
         monkeypatch.setattr(result, "validate", counting)
 
 
-@pytest.mark.parametrize("solver", ["brute", "cpsat", "milp", "lp"])
-def test_one_validator_call_per_exact_solve(monkeypatch, worked, solver):
+@pytest.mark.parametrize("method", ["brute", "cpsat", "milp", "lp", "search"])
+def test_one_validator_call_per_exact_solve(monkeypatch, worked, method):
     counter = CountingValidator(monkeypatch)
-    res = models.solve(solver, worked, time_limit=10)
+    res = models.solve(method, worked, time_limit=10)
     assert counter.calls == 1 and res.report is not None and res.objective == 11
 
 
