@@ -1,11 +1,11 @@
 """``jaillet-scaled``: MC-SF against the proven optimum on a SCALED variant of Jaillet et al.'s
 synthetic instances (docs/model.md §7.1), small enough that the exact state-space search
-proves the optimum of (almost) every trial.
+can prove the optimum of every trial (those it does not prove are counted apart).
 
 The law is the paper's (M ~ U{30..50}, one prompt size s ~ U{1..5}, o_i ~ U{1..M-s}; model 2:
 rate ~ U[0.5, 1.5], Poisson arrivals in rounds 0..T-1) with the size scaled down: model 1 has
 n = 10..15 requests instead of n ~ U{40..60}, model 2 a horizon T = 10..15 rounds instead of
-T ~ U{40..60} (so about 5-25 requests, n is random). Trial k of model 1 uses seed k and
+T ~ U{40..60} (n is random, 5 to 22.5 requests on average as the rate and T vary). Trial k of model 1 uses seed k and
 n = 10 + (k mod 6); trial k of model 2 seed ``MODEL2_SEED_BASE + k`` and T = 10 + (k mod 6).
 These are not the paper's sizes: its numbers (``PAPER``) are for n = 40-60.
 
