@@ -189,7 +189,7 @@ def _proven_text(df: pd.DataFrame) -> str:
         text = f"{what} (n = {sizes}): optimum proven on {proven} of {len(part)} instances"
         if "certify_time" in part.columns and part["certify_time"].notna().any():
             t = part["certify_time"]
-            text += f" (certify: median {t.median():.1f} s, max {t.max():.1f} s per instance)"
+            text += f" (certify: median {t.median():.2f} s, max {t.max():.1f} s per instance)"
         parts.append(text)
     if not parts:
         return "No small instances in this run."
