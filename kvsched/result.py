@@ -42,6 +42,7 @@ class Termination(str, enum.Enum):
     CONVERGED = "converged"      # ran to its end: a heuristic finished, a solver met its stopping rule
     TIME_LIMIT = "time-limit"    # wall-clock limit (the solver's own or the hard kill)
     WORK_LIMIT = "work-limit"    # deterministic work limit (CP-SAT deterministic time, HiGHS nodes)
+    MEMORY_LIMIT = "memory-limit"  # a method's own memory cap (the state-space search's store)
     INTERRUPTED = "interrupted"  # cut off by the caller: Ctrl-C, SIGTERM, a shared budget running out
     INFEASIBLE = "infeasible"    # the instance has no feasible schedule (proven)
     ERROR = "error"              # the method failed, or its numbers contradict each other

@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 
 from kvsched.instance import Instance
-from kvsched.result import Result, checked, finish
+from kvsched.result import Result, Termination, objective_of
 from kvsched.schedule import Schedule
 
 MAX_N = 63  #: U is a mixed-radix count vector in one int64
@@ -151,8 +151,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
 
         ub_schedule = best_of(instance).schedule
     ub_schedule = Schedule.from_starts(instance, ub_schedule.starts)
-    rep = checked(instance, ub_schedule)
-    ub = rep.objective
+    ub = objective_of(instance, ub_schedule)  # an infeasible warm start is caught at the boundary
     cls = _Classes(instance)
     H = int(cls.o.max())
     C = len(cls.s)
@@ -162,7 +161,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     tau_of = np.full(instance.n + 1, -1, np.int64)
     from .duals import root_duals
 
-    T = int(max(rep.makespan, cls.a.max() + H)) + H
+    T = int(max(max(ub_schedule.completions), cls.a.max() + H)) + H
     if lagrangian:
         lam_lp, lp_value, waiting = root_duals(cls.s, cls.o, cls.a, cls.n, M, T, lp_time_limit)
         if lam_lp is not None:
@@ -237,14 +236,16 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     schedule = ub_schedule if goal < 0 else _schedule(instance, cls, st, goal)
     stats = {"expanded": int(ctr[K.C_EXP]), "generated": int(ctr[K.C_GEN]), "stored": int(ctr[K.C_NS]),
              "dominated": int(ctr[K.C_DOM]), "killed": int(ctr[K.C_KILL]), "pruned": int(ctr[K.C_PRUNE]),
-             "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps, "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
+             "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps,
+             "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
              "incumbent_start": ub}
-    result = Result(
-        solver="search", status="optimal" if stop == "optimal" else ("time-limit" if stop == "time-limit" else "feasible"),
-        bound=float(bound), schedule=schedule, wall_time=time.perf_counter() - t0,
-        solver_version="kvsched search 1 (numba)", threads=1, seed=None,
+    termination = {"time-limit": Termination.TIME_LIMIT, "memory-limit": Termination.MEMORY_LIMIT}.get(
+        stop, Termination.CONVERGED)
+    return Result(
+        solver="search", termination=termination, bound=float(bound), schedule=schedule,
+        wall_time=time.perf_counter() - t0, solver_version="kvsched search 1 (numba)", threads=1, seed=None,
         params={"time_limit": time_limit, "memory_limit": memory_limit, "dominance": dominance,
                 "lagrangian": lagrangian, **opts, **stats},
-        message=f"{stats['expanded']} expanded, {stats['stored']} stored; root bound {stats['root_h']}", solver_status=stop,
+        message=f"{stats['expanded']} expanded, {stats['stored']} stored; root bound {stats['root_h']}",
+        solver_status=stop,
     )
-    return finish(result, instance)
