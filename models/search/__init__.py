@@ -147,9 +147,9 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     if instance.M > MAX_M:
         raise ValueError(f"field 'M': the search handles M <= {MAX_M}, got M = {instance.M}")
     if ub_schedule is None:
-        from kvsched.heuristics import best_of
+        from kvsched.heuristics import warm_start
 
-        ub_schedule = best_of(instance).schedule
+        ub_schedule = warm_start(instance)[0]
     ub_schedule = Schedule.from_starts(instance, ub_schedule.starts)
     ub = objective_of(instance, ub_schedule)  # an infeasible warm start is caught at the boundary
     cls = _Classes(instance)
