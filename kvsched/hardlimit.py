@@ -5,7 +5,7 @@ solve run through :func:`call_with_hard_limit` happens in a fresh interpreter (`
 not ``multiprocessing``: the caller's ``__main__`` is never re-imported, so a script without
 an ``if __name__ == "__main__":`` guard works), which is stopped once ``limit`` seconds have
 passed or ``cancel`` is set: SIGTERM first (the child exits cleanly, releasing what it holds,
-e.g. the semaphore Pyomo creates on import), SIGKILL a second later. A fresh process also
+e.g. the semaphore Pyomo creates on import), SIGKILL half a second later. A fresh process also
 keeps each solver library in its own address space.
 
 Every child dies with its parent, however the parent ends (SIGINT, SIGTERM, SIGKILL):
@@ -29,7 +29,7 @@ import time
 import traceback
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-GRACE_AFTER_TERM = 1.0  # seconds between SIGTERM and SIGKILL when stopping a child
+GRACE_AFTER_TERM = 0.5  # seconds between SIGTERM and SIGKILL when stopping a child
 
 
 class HardLimitExceeded(TimeoutError):

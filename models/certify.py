@@ -42,8 +42,8 @@ from kvsched.result import Result, Termination, is_proven_optimal, safety_wall_t
 BRUTE_MAX_N = 7
 #: a hard-limited child needs this long to start and import its solver before its clock runs
 CHILD_STARTUP = 1.5
-#: seconds after a method's share at which its child is stopped
-KILL_GRACE = 1.0
+#: seconds after a method's share at which its child is stopped (it then has GRACE_AFTER_TERM to exit)
+KILL_GRACE = 0.0
 #: seconds kept back at the end of the budget for validation and the report
 RESERVE = 0.3
 #: candidate pool of Sorted-F when the exact DP over all requests would not fit
