@@ -84,6 +84,12 @@ def is_proven_optimal(objective: Optional[float], bound: Optional[float]) -> boo
     return objective is not None and bound is not None and objective <= ceil_bound(bound)
 
 
+def safety_wall_time(work_limit: float) -> float:
+    """Deterministic mode: the wall-clock stop behind a work limit (``4 x + 30`` seconds); a
+    method stopped by it is recorded ``time-limit`` and its result is no longer reproducible."""
+    return 4.0 * float(work_limit) + 30.0
+
+
 def objective_of(instance: Instance, schedule: Schedule) -> int:
     """TEL from the schedule's completions alone, *without* checking feasibility: for warm
     starts and comparisons inside a method; the boundary validates what is reported."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import importlib
 import time
+from typing import Optional
 
-from kvsched.hardlimit import HardLimitExceeded, call_with_hard_limit
+from kvsched.hardlimit import Cancelled, HardLimitExceeded, call_with_hard_limit
 from kvsched.result import Result, Termination, finish
 
 #: solver name -> (module, function)
@@ -37,22 +38,29 @@ def hard_limit_for(time_limit: float) -> float:
     return time_limit * 1.25 + 15.0
 
 
-def solve(name: str, instance, hard_limit: bool = False, **params) -> Result:
+def solve(name: str, instance, hard_limit: bool = False, *, kill_after: Optional[float] = None,
+          cancel=None, **params) -> Result:
     """Run exact solver ``name``; its raw result is validated here, once (in this process
-    also when the solve ran in a hard-limited child)."""
+    also when the solve ran in a hard-limited child). ``kill_after`` overrides
+    :func:`hard_limit_for`; setting the ``cancel`` event (a ``threading.Event``) stops a
+    hard-limited child within a fraction of a second: the result is then ``interrupted``."""
     if name not in SOLVERS:
         raise KeyError(f"unknown solver {name!r}; known: {sorted(SOLVERS)}")
     if not hard_limit:
         return finish(get_solver(name)(instance, **params), instance)
-    limit = hard_limit_for(float(params.get("time_limit") or 60.0))
+    limit = kill_after if kill_after is not None else hard_limit_for(float(params.get("time_limit") or 60.0))
     t0 = time.perf_counter()
     module, fn = SOLVERS[name]
+    failed = {"params": dict(params), "deterministic": bool(params.get("deterministic", False))}
     try:
-        res = call_with_hard_limit(module, fn, args=(instance,), kwargs=params, limit=limit)
+        res = call_with_hard_limit(module, fn, args=(instance,), kwargs=params, limit=limit, cancel=cancel)
     except HardLimitExceeded as exc:
         return Result(solver=name, termination=Termination.TIME_LIMIT, wall_time=time.perf_counter() - t0,
-                      params=dict(params), message=str(exc))
+                      message=str(exc), **failed)
+    except Cancelled:
+        return Result(solver=name, termination=Termination.INTERRUPTED, wall_time=time.perf_counter() - t0,
+                      message=f"cut off after {time.perf_counter() - t0:.1f} s", **failed)
     except RuntimeError as exc:
         return Result(solver=name, termination=Termination.ERROR, wall_time=time.perf_counter() - t0,
-                      params=dict(params), message=str(exc).splitlines()[0])
+                      message=str(exc).splitlines()[0], **failed)
     return finish(res, instance)

@@ -71,7 +71,7 @@ def test_cli_plot(tmp_path, write_json):
 
     bad = write_json({"runs": [[[0, 3]]]}, "bad.json")
     res = CliRunner().invoke(cli, ["plot", ipath, bad, "--out", str(tmp_path / "x.png")])
-    assert res.exit_code == 1
+    assert res.exit_code == 2  # bad input: the one exit code of every command
     assert res.output.strip().splitlines()[-1] == "Error: field 'runs': expected a list of 3 run lists"
     assert not (tmp_path / "x.png").exists()
 
