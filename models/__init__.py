@@ -20,6 +20,7 @@ SOLVERS = {
     "lp": ("kvsched.models.lp", "solve_lp"),
     "cpsat": ("kvsched.models.cpsat", "solve_cpsat"),
     "brute": ("kvsched.models.brute", "solve_brute"),
+    "lagrangian": ("kvsched.models.lagrangian", "solve_lagrangian"),
 }
 
 

@@ -23,7 +23,7 @@ def _line(res) -> str:
 
 @click.command("solve")
 @click.argument("instance_path", metavar="INSTANCE.json", type=click.Path(dir_okay=False))
-@click.option("--solver", type=click.Choice(["milp", "cpsat", "brute", "lp"]), required=True)
+@click.option("--solver", type=click.Choice(["milp", "cpsat", "brute", "lp", "lagrangian"]), required=True)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               help="solver time limit in seconds (a hard kill follows after a grace period)")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="threads / workers")
@@ -32,7 +32,7 @@ def _line(res) -> str:
 @click.option("--no-hard-limit", is_flag=True, help="solve in this process (soft limit only)")
 @json_option
 def solve_cmd(instance_path, solver, time_limit, threads, seed, no_window_cut, no_hard_limit, as_json):
-    """Solve INSTANCE.json exactly (or bound it: --solver lp). The schedule is validated."""
+    """Solve INSTANCE.json exactly (or bound it: --solver lp / lagrangian). The schedule is validated."""
     from kvsched import models
     inst = load_instance(instance_path)
     params = {"time_limit": time_limit}
