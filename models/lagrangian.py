@@ -51,6 +51,8 @@ from kvsched.schedule import Schedule
 SAFETY = 1e-9
 #: largest LP (nonzeros) that method "auto" hands to highspy
 LP_MAX_NONZEROS = 3_000_000
+#: inverse temperatures of the smoothed dual, in units of n_classes / L(0) (see smooth_multipliers)
+BETAS = (30.0, 300.0, 3000.0, 30000.0)
 
 
 @dataclass
@@ -246,41 +248,46 @@ def lp_multipliers(rel: Relaxation, time_limit: float = 60.0, threads: int = 1) 
     return lam, (h.getInfo().objective_function_value if optimal else None), status
 
 
+class _OutOfTime(Exception):
+    pass
+
+
 def smooth_multipliers(rel: Relaxation, time_limit: float = 60.0, lam0: Optional[np.ndarray] = None,
-                       betas=(0.03, 0.3, 3.0, 30.0), maxiter: int = 200) -> tuple:
-    """``(lam_rows, evaluations)``: L-BFGS-B on the smoothed dual for each beta in turn
-    (warm-started), within ``time_limit``. Variables are scaled by ``1 / M``."""
+                       betas=BETAS, maxiter: int = 200) -> tuple:
+    """``(lam_rows, evaluations)``: L-BFGS-B on the smoothed dual for each inverse
+    temperature ``beta * n_classes / L0`` in turn (warm-started; ``L0`` the value at
+    ``lam = 0``, so the smoothing error ``<= n log W / beta`` is a fixed fraction of the
+    bound), within ``time_limit``. The multipliers returned are the ones of largest exact
+    ``L`` among the end points of the stages. Variables are scaled by ``M``."""
+    from functools import partial
+
     from scipy.optimize import minimize
 
-    t0 = time.perf_counter()
+    deadline = time.perf_counter() + time_limit
     z = np.zeros(len(rel.rows)) if lam0 is None else np.asarray(lam0, dtype=float) * rel.M
-    evals = 0
+    scale = len(rel.s) / max(value(rel, np.zeros(len(rel.rows)))[0], 1.0)
+    state = {"z": z, "evals": 0}
 
-    class _Stop(Exception):
-        pass
+    def fun(zz, beta):
+        if time.perf_counter() > deadline:
+            raise _OutOfTime
+        state["z"], state["evals"] = zz, state["evals"] + 1
+        val, grad = smoothed(rel, zz / rel.M, beta)
+        return -val, -grad / rel.M
 
+    best_z, best_val = z, value(rel, z / rel.M)[0]
     for beta in betas:
-        def fun(zz, beta=beta):
-            nonlocal evals
-            if time.perf_counter() - t0 > time_limit:
-                raise _Stop
-            evals += 1
-            val, grad = smoothed(rel, zz / rel.M, beta)
-            return -val, -grad / rel.M
-
-        best = {"z": z}
-
-        def keep(zz):
-            best["z"] = zz.copy()
-
         try:
-            res = minimize(fun, z, jac=True, method="L-BFGS-B", bounds=[(0, None)] * len(z),
-                           callback=keep, options={"maxiter": maxiter})
-            z = res.x
-        except _Stop:
-            z = best["z"]
+            z = minimize(partial(fun, beta=beta * scale), z, jac=True, method="L-BFGS-B",
+                         bounds=[(0, None)] * len(z), options={"maxiter": maxiter}).x
+        except _OutOfTime:
+            z = state["z"]
+        val = value(rel, z / rel.M)[0]
+        if val > best_val:
+            best_z, best_val = z, val
+        if time.perf_counter() > deadline:
             break
-    return z / rel.M, evals
+    return best_z / rel.M, state["evals"]
 
 
 # ------------------------------------------------------------------ the bound

@@ -22,7 +22,8 @@ def _windows(inst):
 def test_hand_computed_value():
     """One request (s, o) = (1, 2), M = 4, window [0, 1]: started at 0 it holds 2 then 3
     tokens in rounds 1, 2; started at 1 it holds 2, 3 in rounds 2, 3. Rows: the completion
-    rounds 2, 3. With lam_2 = 0.5, lam_3 = 0: start 0 costs 2 + 0.5 * 3 = 3.5, start 1 costs 3 + 0.5 * 2 = 4; L = 3.5 - 4 * 0.5 = 1.5."""
+    rounds 2, 3. With lam_2 = 0.5, lam_3 = 0: start 0 costs 2 + 0.5 * 3 = 3.5, start 1 costs 3 + 0.5 * 2 = 4;
+    L = 3.5 - 4 * 0.5 = 1.5."""
     inst = Instance(4, (1,), (2,))
     rel = relaxation(inst, [(0, 1)])
     assert rel.rows.tolist() == [2, 3]
