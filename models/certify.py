@@ -86,8 +86,11 @@ def certify(
     run_all: bool = False,
     hard_limit: bool = True,
     progress=None,
+    lagrangian: bool = False,
 ) -> Certificate:
-    """Certify ``instance``. ``progress(msg)`` is called after each method if given."""
+    """Certify ``instance``. ``progress(msg)`` is called after each method if given.
+    ``lagrangian``: also compute the Lagrangian bound of the time-indexed LP after the
+    heuristics (:mod:`models.lagrangian`; the LP's value, fast where the Pyomo model is not)."""
     t0 = time.perf_counter()
     say = progress or (lambda msg: None)
     records = []
@@ -103,6 +106,12 @@ def certify(
 
     def best_bound() -> Result:
         return max((r for r in records if r.bound is not None), key=lambda r: r.bound)
+
+    if lagrangian:
+        res = models.solve("lagrangian", instance, time_limit=time_limit, threads=threads, seed=seed,
+                           ub_schedule=best_incumbent().schedule)
+        records.append(res)
+        say(f"lagrangian: bound {res.bound}")
 
     plan = []
     if instance.n <= BRUTE_MAX_N:

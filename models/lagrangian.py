@@ -27,7 +27,8 @@ Multiplier sources (``method``):
   (built directly as sparse arrays and solved by highspy's dual simplex);
 - ``"smooth"``: L-BFGS-B on the entropy-smoothed dual (each min replaced by a soft-min at
   inverse temperature beta, raised in steps), which needs only O(n T) per gradient;
-- ``"auto"``: ``"lp"`` while the LP has at most ``lp_max_nonzeros`` nonzeros, else ``"smooth"``.
+- ``"auto"``: ``"lp"`` while the LP has at most ``lp_max_nonzeros`` nonzeros, else ``"smooth"``
+  (an LP that ends without optimal duals hands the time left to ``"smooth"``).
 
 The reported bound is always the exact ``L`` at the best multipliers found, less a
 floating-point safety margin (:data:`SAFETY`).
@@ -325,6 +326,12 @@ def lagrangian_bound(instance: Instance, windows: list, H: Optional[int] = None,
     if method == "lp":
         lam, lp_val, status = lp_multipliers(rel, time_limit, threads)
         info.update(lp_status=status, lp_nonzeros=lp_nonzeros(rel))
+        left = time_limit - (time.perf_counter() - t0)
+        if lp_val is None and left > 0:  # no optimal duals: the smoothed dual with the time left
+            lam_s, evals = smooth_multipliers(rel, left)
+            info.update(evaluations=evals)
+            if value(rel, lam_s)[0] > value(rel, lam)[0]:
+                lam, method = lam_s, "lp+smooth"
     elif method == "smooth":
         lam, evals = smooth_multipliers(rel, time_limit)
         info.update(evaluations=evals)

@@ -95,3 +95,14 @@ def test_solver_result_is_validated_and_beats_closed_form_on_a_binding_instance(
     # rows up to the UB schedule's makespan only: still the LP value on this instance
     assert res.bound == pytest.approx(lp.bound, rel=1e-7) and res.bound <= lp.bound + 1e-6
     assert res.bound > lower_bound(inst) + 1 and res.bound <= res.objective
+
+
+def test_certify_option_records_the_lagrangian_bound():
+    from kvsched.models.certify import certify
+
+    inst = jaillet(9, seed=2)
+    cert = certify(inst, time_limit=10, threads=1, lagrangian=True)
+    rec = {r.solver: r for r in cert.records}["lagrangian"]
+    lp = models.solve("lp", inst, core=False, time_limit=30, threads=1)
+    assert rec.bound == pytest.approx(max(lp.bound, lower_bound(inst)), rel=1e-7)
+    assert cert.bound >= rec.bound - 1e-9 and rec.bound <= cert.objective

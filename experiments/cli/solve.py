@@ -55,15 +55,16 @@ def solve_cmd(instance_path, solver, time_limit, threads, seed, no_window_cut, n
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--all-solvers", is_flag=True, help="run every exact solver even once optimality is proven")
+@click.option("--lagrangian", is_flag=True, help="also compute the Lagrangian bound of the time-indexed LP")
 @click.option("--out", type=click.Path(dir_okay=False), help="write the certificate JSON here")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="draw the best schedule (PNG)")
 @json_option
-def certify_cmd(instance_path, time_limit, threads, seed, all_solvers, out, plot_path, as_json):
+def certify_cmd(instance_path, time_limit, threads, seed, all_solvers, lagrangian, out, plot_path, as_json):
     """Certify INSTANCE.json: best validated schedule, best proven bound, checked gap."""
     from kvsched.models.certify import certify
 
     inst = load_instance(instance_path)
-    cert = certify(inst, time_limit=time_limit, threads=threads, seed=seed, run_all=all_solvers)
+    cert = certify(inst, time_limit=time_limit, threads=threads, seed=seed, run_all=all_solvers, lagrangian=lagrangian)
     for r in cert.records:
         click.echo("  " + _line(r))
     g = cert.gap
