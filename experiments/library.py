@@ -69,6 +69,7 @@ def _specs() -> list:
     out = []
     for n in (8, 12, 16, 20, 24):
         out += [Spec(f"random-n{n}-seed{s}", "random", n, s) for s in (0, 1)]
+    out += [Spec(f"random-n{n}-seed0-rate0.5", "random", n, 0, (("rate", 0.5),)) for n in (10, 14)]
     for n in (10, 15, 20, 40, 60):
         out += [Spec(f"jaillet-m1-n{n}-seed{s}", "jaillet", n, s, (("model", 1),)) for s in (0, 1)]
     # model 2 draws n from its Poisson arrivals: seeds with n in 10..60

@@ -50,7 +50,7 @@ def test_smooth_multipliers_converge_to_the_lp_value():
     assert smooth.bound >= lp.bound - 1e-3 * lp.bound
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), scale=st.floats(0, 2), data=st.data())
 def test_any_multipliers_give_a_bound_below_lp_and_optimum(seed, scale, data):
     """Weak duality: for arbitrary lam >= 0, L(lam) <= LP value <= proven optimum (brute)."""

@@ -4,9 +4,10 @@
   of the built-in list (heuristics, certify, Lagrangian bound) and rewrite ``index.csv``.
 * ``kvsched library validate``: re-check every entry (instance rebuilt from its source,
   schedule re-validated, checkable bounds recomputed, index compared); exit 1 on a problem.
-* ``kvsched library certify NAME... [--time-limit S] [--solver NAME]``: re-certify entries,
-  keeping the better schedule and bound of old and new (``--solver`` runs one registered
-  exact solver instead of ``certify``).
+* ``kvsched library certify NAME... [--time-limit S] [--solver NAME] [--no-exact]``:
+  re-certify entries, keeping the better schedule and bound of old and new (``--solver``
+  runs one registered exact solver instead of ``certify``; ``--no-exact`` only heuristics
+  and the Lagrangian bound).
 * ``kvsched library list``: the index as a table.
 """
 
@@ -83,9 +84,10 @@ def validate_cmd(no_rebuild, folder, as_json):
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--solver", default=None, help="one registered exact solver (kvsched.models.SOLVERS) instead of certify")
 @click.option("--no-lagrangian", is_flag=True, help="skip the Lagrangian bound")
+@click.option("--no-exact", is_flag=True, help="heuristics and the Lagrangian bound only (large instances)")
 @folder_option
 @json_option
-def certify_cmd(names, time_limit, threads, solver, no_lagrangian, folder, as_json):
+def certify_cmd(names, time_limit, threads, solver, no_lagrangian, no_exact, folder, as_json):
     """Re-certify library entries NAME...; keeps the best of old and new."""
     from kvsched import models
     from kvsched.experiments import library as lib
@@ -100,7 +102,7 @@ def certify_cmd(names, time_limit, threads, solver, no_lagrangian, folder, as_js
         except FileNotFoundError as exc:
             raise click.ClickException(str(exc)) from None
         changed = lib.certify_entry(entry, time_limit=time_limit, threads=threads, solver=solver,
-                                    lagrangian=not no_lagrangian)
+                                    lagrangian=not no_lagrangian, exact=not no_exact)
         lib.save_entry(entry, folder)
         click.echo(_line(entry) + (f"  changed: {', '.join(changed)}" if changed else "  unchanged"))
         out.append({**lib.index_row(entry), "changed": changed})
