@@ -104,7 +104,8 @@ def _commit() -> str:
 def report(rows: list, jrows: list, args, load: float, total: float) -> list:
     lines = ["# Lower bounds at scale: LMSYS-like instances, M = 16,492", "",
              f"Command: `python3 -m kvsched.experiments.bench_bounds --sizes {' '.join(map(str, args.sizes))} "
-             f"--seeds {args.seeds} --time-limit {args.time_limit:g}`; commit {_commit()}; python "
+             f"--seeds {args.seeds} --time-limit {args.time_limit:g} --jaillet-seeds {args.jaillet_seeds}`; "
+             f"commit {_commit()}; python "
              f"{platform.python_version()}, numpy {version('numpy')}, scipy {version('scipy')}, numba "
              f"{version('numba')}, highspy {version('highspy')}; 2-core machine shared with other jobs (load average "
              f"{load:.1f} at the start); total {total:.0f} s. Instances `kvsched.workload.lmsys_like(n, M=16492, seed)`, "
