@@ -83,10 +83,13 @@ def certify(
     brute_time_limit: Optional[float] = None,
     search_time_limit: Optional[float] = None,
     cancel: Optional[threading.Event] = None,
+    lagrangian: bool = False,
 ) -> Result:
     """Certify ``instance``: a :class:`~kvsched.result.Result` (solver ``certify``) holding the
     best validated incumbent and the best proven bound, with one record per method in
-    ``records``. ``progress(msg)`` is called after each method if given."""
+    ``records``. ``progress(msg)`` is called after each method if given. ``lagrangian``: also
+    compute the Lagrangian bound of the time-indexed LP after the heuristics
+    (:mod:`kvsched.models.lagrangian`; the LP's value, fast where the Pyomo model is not)."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     cancel = cancel or threading.Event()
@@ -126,6 +129,14 @@ def certify(
             say(f"{name}: {res.objective}")
     except KeyboardInterrupt:
         interrupted = True
+
+    if lagrangian and not interrupted:
+        share = time_limit if deterministic else max(0.1, (deadline - time.perf_counter()) / 4)
+        res = models.solve("lagrangian", instance, time_limit=share, threads=threads, seed=seed,
+                           ub_schedule=best_incumbent().schedule)
+        res.deterministic = deterministic
+        records.append(res)
+        say(f"lagrangian: bound {res.bound}")
 
     # the exact solvers: (name, solver params, cap on the share)
     one_prompt = len(set(instance.prompts)) == 1  # core inequalities pay off only then (results/bench_cpsat.md)

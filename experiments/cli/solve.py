@@ -24,7 +24,7 @@ def _line(res) -> str:
 
 @click.command("solve")
 @click.argument("instance_path", metavar="INSTANCE.json", type=click.Path(dir_okay=False))
-@click.option("--solver", type=click.Choice(["milp", "cpsat", "brute", "lp", "search"]), required=True)
+@click.option("--solver", type=click.Choice(["milp", "cpsat", "brute", "lp", "lagrangian", "search"]), required=True)
 @click.option("--time-limit", type=SECONDS, default=60.0, show_default=True,
               help="solver time limit in seconds (a hard kill follows after a grace period)")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="threads / workers")
@@ -72,11 +72,12 @@ def solve_cmd(instance_path, solver, time_limit, threads, seed, no_window_cut, n
 @click.option("--deterministic", is_flag=True,
               help="reproducible certificate: work limits instead of wall time, fixed workers, sequential")
 @click.option("--all-solvers", is_flag=True, help="run every exact solver even once optimality is proven")
+@click.option("--lagrangian", is_flag=True, help="also compute the Lagrangian bound of the time-indexed LP")
 @click.option("--out", type=click.Path(dir_okay=False), help="write the certificate JSON here")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="draw the best schedule (PNG)")
 @json_option
 def certify_cmd(instance_path, time_limit, cpsat_time_limit, milp_time_limit, brute_time_limit, search_time_limit,
-                threads, seed, sequential, deterministic, all_solvers, out, plot_path, as_json):
+                threads, seed, sequential, deterministic, all_solvers, lagrangian, out, plot_path, as_json):
     """Certify INSTANCE.json: best validated schedule, best proven bound, checked gap. Ctrl-C
     or SIGTERM stops within seconds and still reports (and writes) what was found."""
     from kvsched.models.certify import certify
@@ -88,7 +89,7 @@ def certify_cmd(instance_path, time_limit, cpsat_time_limit, milp_time_limit, br
         writable(plot_path, "--plot")
     cert = certify(inst, time_limit=time_limit, cpsat_time_limit=cpsat_time_limit, milp_time_limit=milp_time_limit,
                    brute_time_limit=brute_time_limit, search_time_limit=search_time_limit, threads=threads, seed=seed,
-                   run_all=all_solvers,
+                   run_all=all_solvers, lagrangian=lagrangian,
                    deterministic=deterministic, concurrent=False if sequential else None)
     for r in cert.records:
         click.echo("  " + _line(r))
