@@ -213,7 +213,9 @@ def collect(results_dir=None) -> dict:
     if p.exists():
         from kvsched.experiments.amin_fluid import summarize
 
-        out["amin_fluid"] = {"summary": summarize(pd.read_csv(p)), "meta": _read_json(R / "amin-fluid" / "run.json")}
+        df = pd.read_csv(p)
+        out["amin_fluid"] = {"summary": summarize(df), "meta": _read_json(R / "amin-fluid" / "run.json"),
+                             "task_time": float(df["wall_time"].sum())}
     p = R / "amin-fluid-load" / "results.csv"
     if p.exists() and "amin_fluid" in out:
         from kvsched.experiments.amin_fluid import summarize
@@ -660,8 +662,9 @@ def measurements(num: dict) -> list:
         af = num["amin_fluid"]
         lim = amin_limits(af["summary"])
         out += ["## 2. A_min in the fluid regime (`results/amin-fluid/`)", "",
-                f"`{af['meta'].get('command', 'kvsched experiment amin-fluid')}` (git {str(af['meta'].get('git_commit'))[:12]}, "
-                f"{af['meta'].get('wall_time', 0):.0f} s). {af['meta'].get('description', '')} Ratio = A_min TEL / H-SF "
+                f"`{af['meta'].get('command', 'kvsched experiment amin-fluid')}` (git {str(af['meta'].get('git_commit'))[:12]}; "
+                f"{af.get('task_time', 0):.0f} s of task time in results.csv, on 2 cores shared with other jobs). "
+                f"{af['meta'].get('description', '')} Ratio = A_min TEL / H-SF "
                 "TEL (H-SF >= OPT). Below: the largest L and M per (u, reading); drifts are the relative change over "
                 "the last M doubling and from the second-largest L. All rows: "
                 "[amin-fluid/summary.md](amin-fluid/summary.md).", "", *_table(lim, 4), "",
