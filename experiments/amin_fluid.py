@@ -90,9 +90,9 @@ def grids(us, ls, doublings, c, rho, skip=()) -> tuple:
 def ratios(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (instance, A_min run): TEL / H-SF TEL of the same instance."""
     ok = df[df["status"] != "error"]
-    hsf = ok[ok["algorithm"] == "hsf"].set_index("instance_hash")["incumbent"]
+    hsf = ok[ok["algorithm"] == "hsf"].set_index("instance_hash")["objective"]
     am = ok[ok["algorithm"] == "amin"].copy()
-    am["ratio"] = am["incumbent"] / am["instance_hash"].map(hsf)
+    am["ratio"] = am["objective"] / am["instance_hash"].map(hsf)
     return am
 
 

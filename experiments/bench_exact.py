@@ -1,12 +1,14 @@
-"""Benchmark of the exact side (docs/model.md §5, §6): time to certify, per solver and combined.
+"""Benchmark of the exact side (docs/model.md §5, §6): fraction proven and time per method and for ``certify``.
 
-For every instance, ``certify(run_all=True)`` runs the heuristics, the exhaustive oracle
-(n <= 7), CP-SAT and the MILP, each with the same time limit and a hard kill. A solver
-"proves" an instance when its own incumbent equals the ceiling of its own bound; the
-combined time to certify is the time until the first method in certify's order proves it.
-Also: MC-SF on 100,000 LMSYS requests (word counts) and the Jaillet model-1 frontier.
+For every instance, ``certify(run_all=True)`` runs the heuristics, then the state-space
+search, the exhaustive oracle (n <= 7), CP-SAT and the MILP, each with its own time limit and
+a hard kill. A method "proves" an instance when its own incumbent equals the ceiling of its
+own bound; the time to certify is the heuristics' time plus the methods in certify's order up
+to the first that proves it. Instances are run one at a time and the report is rewritten
+after each, so a cut-short run still leaves every finished row.
 
-    python3 experiments/bench_exact.py --sizes 8 12 16 20 24 --seeds 10 --time-limit 120
+    python3 -m kvsched.experiments.bench_exact --sizes 8 12 16 18 20 24 --seeds 10 \\
+        --jaillet-sizes 10 12 15 --jaillet-seeds 5 --search-time-limit 60 --time-limit 20
 Writes ``results/bench_exact.md`` (and a CSV beside it) and prints the same tables.
 """
 
@@ -14,36 +16,47 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
+import os
+import platform
 import statistics
+import subprocess
 import time
-from concurrent.futures import ProcessPoolExecutor
+from importlib.metadata import version
 
 from kvsched import heuristics, paths
 from kvsched.generators import FAMILIES
 from kvsched.models.certify import certify
-from kvsched.paths import shared_trace
 
-SOLVERS = ("brute", "cpsat", "milp")
+SOLVERS = ("search", "brute", "cpsat", "milp")
+#: the targets of docs/model.md, "Exact search": (family, n) -> (proven, of, within seconds)
+TARGETS = {("random", 16): (10, 10, 5.0, "median"), ("random", 20): (8, 10, 60.0, "each"),
+           ("random", 24): (5, 10, 300.0, "each"), ("jaillet", 12): (5, 5, 300.0, "each"),
+           ("jaillet", 15): (3, 5, 300.0, "each")}
 
 
-def one(job):
-    family, n, seed, limit, threads = job
-    kw = {"n": n} if n else {}
+def one(family, n, seed, limits):
+    kw = {"n": n, "model": 1} if family == "jaillet" else {"n": n}
     inst = FAMILIES[family](seed=seed, **kw)
-    cert = certify(inst, time_limit=limit, threads=threads, run_all=True)
+    cert = certify(inst, time_limit=limits["search"], cpsat_time_limit=limits["cpsat"],
+                   milp_time_limit=limits["milp"], threads=limits["threads"], run_all=True)
     row = {"family": family, "n": inst.n, "seed": seed, "M": inst.M, "objective": cert.objective,
-           "bound": cert.bound, "gap": round(cert.gap, 6), "certified": cert.optimal}
-    mcsf = next(r for r in cert.records if r.solver == "mcsf")
-    row["mcsf"] = mcsf.objective
+           "bound": cert.bound, "gap": round(cert.gap, 6), "certified": cert.optimal,
+           "best_solver": cert.best_solver, "bound_solver": cert.bound_solver}
+    row["mcsf"] = next(r for r in cert.records if r.solver == "mcsf").objective
     elapsed, first = sum(r.wall_time for r in cert.records if r.solver in heuristics.HEURISTICS), None
     for r in cert.records:
         if r.solver not in SOLVERS:
             continue
         proven = r.status == "optimal"
-        row[f"{r.solver}_status"] = r.status if not r.message.startswith("skipped") else "skipped"
+        row[f"{r.solver}_status"] = r.status
         row[f"{r.solver}_time"] = round(r.wall_time, 3)
         row[f"{r.solver}_gap"] = None if r.gap is None else round(r.gap, 6)
         row[f"{r.solver}_proven"] = proven
+        if r.solver == "search":
+            words = r.message.split()  # "<expanded> expanded, <stored> stored; root bound <h>"
+            row["search_expanded"] = int(words[0]) if words and words[0].isdigit() else None
+            row["search_bound"] = r.bound
         elapsed += r.wall_time
         if proven and first is None:
             first = elapsed
@@ -51,89 +64,118 @@ def one(job):
     return row
 
 
+def _median(xs):
+    return f"{statistics.median(xs):.2f}" if xs else "-"
+
+
 def summarise(rows, label):
     lines = [f"### {label}", "",
-             "| n | instances | certified | median time to certify (s) | CP-SAT proved | CP-SAT median (s) "
-             "| MILP proved | MILP median (s) | median gap left | MC-SF / best |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| n | instances | certified | certify median (s) | search proved | search median (s) | CP-SAT proved "
+             "| CP-SAT median (s) | MILP proved | MILP median (s) | median gap left | MC-SF / best |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in sorted({r["n"] for r in rows}):
         rs = [r for r in rows if r["n"] == n]
         cert = [r["certify_time"] for r in rs if r["certify_time"] is not None]
-        def solver(name):
-            ts = [r[f"{name}_time"] for r in rs if r.get(f"{name}_proven")]  # noqa: B023 (called in this iteration)
-            return f"{len(ts)}/{len(rs)}", (f"{statistics.median(ts):.2f}" if ts else "-")  # noqa: B023 (called in this iteration)
-        cp, cpt = solver("cpsat")
-        mi, mit = solver("milp")
-        gaps = [r["gap"] for r in rs]
+        cells = []
+        for name in ("search", "cpsat", "milp"):
+            ts = [r[f"{name}_time"] for r in rs if r.get(f"{name}_proven")]
+            cells += [f"{len(ts)}/{len(rs)}", _median(ts)]
         ratio = statistics.mean(r["mcsf"] / r["objective"] for r in rs)
-        lines.append(f"| {n} | {len(rs)} | {len(cert)}/{len(rs)} | "
-                     f"{statistics.median(cert) if cert else '-'} | {cp} | {cpt} | {mi} | {mit} | "
-                     f"{statistics.median(gaps):.4f} | {ratio:.4f} |")
+        lines.append(f"| {n} | {len(rs)} | {len(cert)}/{len(rs)} | {_median(cert)} | " + " | ".join(cells)
+                     + f" | {statistics.median(r['gap'] for r in rs):.4f} | {ratio:.4f} |")
     return lines
 
 
-def mcsf_100k():
-    path = shared_trace("lmsys_chat_1m_words_sample100k_in_lt500_out_lt600.csv")
-    if path is None:
-        return ["MC-SF on 100,000 LMSYS requests: skipped (shared trace absent)."]
-    from kvsched.traces import load_trace
+def targets(rows, limits):
+    lines = ["### Targets", "", "| family, n | target | reached (search) | reached (certify) |", "|---|---|---|---|"]
+    for (family, n), (k, of, within, how) in TARGETS.items():
+        rs = [r for r in rows if r["family"] == family and r["n"] == n]
+        goal = (f"{k}/{of}, median <= {within:g} s" if how == "median" else f"{k}/{of} within {within:g} s")
+        if not rs:
+            lines.append(f"| {family} n = {n} | {goal} | not run | not run |")
+            continue
+        cells = []
+        for key in ("search_time", "certify_time"):
+            ts = [r[key] for r in rs if r.get(key) is not None and (key != "search_time" or r.get("search_proven"))]
+            inside = [t for t in ts if t <= within]
+            cells.append(f"{len(inside)}/{len(rs)} within {within:g} s (median of proven {_median(ts)} s)")
+        lines.append(f"| {family} n = {n} | {goal} | {cells[0]} | {cells[1]} |")
+    lines += ["", f"Time limits used: search {limits['search']:g} s, CP-SAT {limits['cpsat']:g} s, MILP "
+              f"{limits['milp']:g} s per instance; a target with a longer window than the limit is reported "
+              "within the limit only."]
+    return lines
 
-    loaded = load_trace("lmsys-100k", M=16492, drop_invalid=True)
-    inst = loaded.instance
-    t0 = time.perf_counter()
-    res = heuristics.run("mcsf", inst)
-    wall = time.perf_counter() - t0
-    return [f"MC-SF on {inst.n:,} LMSYS-Chat-1M requests (word counts; {loaded.dropped} rows with a zero "
-            f"length dropped), M = 16,492: {wall:.2f} s including validation; TCT {res.objective:,}, "
-            f"makespan {res.report.makespan:,}."]
+
+def _commit():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=os.path.dirname(__file__)).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def write(rows, args, limits, started, load0, out):
+    keys = sorted({k for r in rows for k in r})
+    with open(out.replace(".md", ".csv"), "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    vers = ", ".join(f"{p} {version(p)}" for p in ("numba", "highspy", "ortools", "pyomo"))
+    load1 = os.getloadavg()
+    lines = ["# Exact solving benchmark", "",
+             f"Command: `python3 -m kvsched.experiments.bench_exact {' '.join(args.argv)}`; seeds 0..k-1 of each "
+             f"family; commit {_commit()}; {vers}; Python {platform.python_version()}; started "
+             f"{started} UTC, {len(rows)} instances done after {time.perf_counter() - args.t0:.0f} s; load average "
+             f"{load0[0]:.1f} at the start, {load1[0]:.1f} now (2 cores shared with other jobs: wall times are "
+             "inflated accordingly).", "",
+             "Each instance: `certify(run_all=True)`; every method gets its own time limit and a hard kill. "
+             "'certified' = best incumbent equals the ceiling of the best bound; certify time = heuristics plus "
+             "the methods in certify's order (search, brute for n <= 7, CP-SAT, MILP) up to the first that proves "
+             "optimality on its own.", ""]
+    lines += targets(rows, limits) + [""]
+    lines += summarise([r for r in rows if r["family"] == "random"], "`random` family (M = 40, s, o ~ U{1..11})")
+    jl = [r for r in rows if r["family"] == "jaillet"]
+    if jl:
+        lines += [""] + summarise(jl, "`jaillet` model 1 (M ~ U{30..50}, one s ~ U{1..5}, o ~ U{1..M-s}), n given")
+    lines += ["", "### Per instance", "",
+              "| family | n | seed | best | bound | certified | search | search bound | search expanded | "
+              "search s | CP-SAT | CP-SAT s | MILP | MILP s |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['family']} | {r['n']} | {r['seed']} | {r['objective']} | {r['bound']:.1f} | {r['certified']} "
+                     f"| {r.get('search_status')} | {r.get('search_bound')} | {r.get('search_expanded')} | "
+                     f"{r.get('search_time')} | {r.get('cpsat_status')} | {r.get('cpsat_time')} | "
+                     f"{r.get('milp_status')} | {r.get('milp_time')} |")
+    with open(out, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return lines
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="*", default=[8, 12, 16, 20, 24])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[8, 12, 16, 18, 20, 24])
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--time-limit", type=float, default=120.0)
-    ap.add_argument("--jaillet-seeds", type=int, default=10)
-    ap.add_argument("--jaillet-time-limit", type=float, default=600.0)
-    ap.add_argument("--jobs", type=int, default=1, help="instances in parallel (threads are split)")
+    ap.add_argument("--jaillet-sizes", type=int, nargs="*", default=[10, 12, 15])
+    ap.add_argument("--jaillet-seeds", type=int, default=5)
+    ap.add_argument("--search-time-limit", type=float, default=60.0)
+    ap.add_argument("--time-limit", type=float, default=60.0, help="CP-SAT and MILP time limit")
+    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(paths.results_dir() / "bench_exact.md"))
     args = ap.parse_args(argv)
-    threads = max(1, 2 // args.jobs)
-    jobs = [("random", n, s, args.time_limit, threads) for n in args.sizes for s in range(args.seeds)]
-    jobs += [("jaillet", None, s, args.jaillet_time_limit, threads) for s in range(args.jaillet_seeds)]
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(args.jobs) as pool:
-        rows = []
-        for row in pool.map(one, jobs):
-            rows.append(row)
-            print(row, flush=True)
-    total = time.perf_counter() - t0
-    keys = sorted({k for r in rows for k in r})
-    with open(args.out.replace(".md", ".csv"), "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    lines = ["# Exact solving benchmark", "",
-             f"Command: `python3 experiments/bench_exact.py --sizes {' '.join(map(str, args.sizes))} "
-             f"--seeds {args.seeds} --time-limit {args.time_limit:g} --jaillet-seeds {args.jaillet_seeds} "
-             f"--jaillet-time-limit {args.jaillet_time_limit:g} --jobs {args.jobs}` "
-             f"({threads} thread(s) per solver, 2-core machine, total {total:.0f} s).", "",
-             "Each instance: `certify(run_all=True)`; every solver gets the time limit and a hard kill. "
-             "'certified' = best incumbent equals the ceiling of the best bound; time to certify = heuristics "
-             "plus the solvers in certify's order (brute for n <= 7, CP-SAT, MILP) up to the first that proves "
-             "optimality on its own.", ""]
-    lines += summarise([r for r in rows if r["family"] == "random"], "`random` family (M = 40, s, o ~ U{1..11})")
-    lines += [""]
-    jl = [r for r in rows if r["family"] == "jaillet"]
-    if jl:
-        lines += summarise(jl, "`jaillet` model 1 (n ~ U[40, 60])")
-        lines += ["", "| seed | n | MC-SF | best | bound | gap | CP-SAT status | MILP status |", "|---|---|---|---|---|---|---|---|"]
-        for r in jl:
-            lines.append(f"| {r['seed']} | {r['n']} | {r['mcsf']} | {r['objective']} | {r['bound']:.1f} | "
-                         f"{r['gap']:.4f} | {r.get('cpsat_status')} | {r.get('milp_status')} |")
-    lines += ["", mcsf_100k()[0], ""]
-    with open(args.out, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
+    import sys
+
+    args.argv = sys.argv[1:] if argv is None else list(argv)
+    args.t0 = time.perf_counter()
+    limits = {"search": args.search_time_limit, "cpsat": args.time_limit, "milp": args.time_limit,
+              "threads": args.threads}
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    load0 = os.getloadavg()
+    jobs = [("random", n, s) for n in args.sizes for s in range(args.seeds)]
+    jobs += [("jaillet", n, s) for n in args.jaillet_sizes for s in range(args.jaillet_seeds)]
+    rows = []
+    for job in jobs:
+        rows.append(one(*job, limits))
+        print(rows[-1], flush=True)
+        lines = write(rows, args, limits, started, load0, args.out)
     print("\n".join(lines))
 
 

@@ -36,6 +36,7 @@ from kvsched.generators import jaillet, random_family, sf_lower_bound
 from kvsched.heuristics.selectors import DPScan, dp_select
 from kvsched.heuristics.sorted_f import batch_order, place, sorted_f, sorted_f_order
 from kvsched.instance import Instance
+from kvsched.result import ceil_bound
 from kvsched.theory.families import sf_blocker_family
 
 M = 16_492
@@ -189,7 +190,7 @@ def quality_bound(lp_limit: float, count: int) -> list:
     from kvsched.models import solve
 
     try:
-        import models.lp  # noqa: F401
+        import kvsched.models.lp  # noqa: F401
         has_lp = True
     except ImportError:
         has_lp = False
@@ -210,7 +211,7 @@ def quality_bound(lp_limit: float, count: int) -> list:
                     lb, kind = res.bound, "LP"
             except Exception as exc:  # a failing LP falls back to the closed form
                 kind = f"closed form (LP failed: {type(exc).__name__})"
-        base = math.ceil(lb - 1e-6)
+        base = ceil_bound(lb)
         row = {h: heuristics.run(h, inst).objective for h in ("fcfs", "mcsf", "largest-batch")}
         row["dp"] = heuristics.run("sorted-f", inst, selector="dp").objective
         row["quantile"] = heuristics.run("sorted-f", inst, selector="quantile").objective

@@ -31,6 +31,7 @@ from kvsched.result import is_proven_optimal
 from kvsched.theory import families
 from kvsched.workload import lmsys_like
 
+from .runner import validated_schedule
 from .spec import Algorithm, Case, Experiment, Grid, InstanceSpec, from_family
 
 SMALL_N = 10  #: at most this many requests: certify; above: ratio to H-SF
@@ -86,8 +87,7 @@ def task(case: Case, algorithm_spec: Algorithm) -> dict:
     return {
         "status": "optimal" if bound is not None and is_proven_optimal(res.objective, bound) else "feasible",
         "bound": bound,
-        "incumbent": res.objective,
-        "schedule": res.schedule,
+        **validated_schedule(res),
         "algo_seed": algo.params.get("seed"),
         "threads": 1,
         "family": case.spec.family,

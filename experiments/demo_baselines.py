@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from kvsched import heuristics
 from kvsched.bounds import lower_bound
-from kvsched.result import finish
 
 from .runner import row_from_result
 from .spec import Algorithm, Case, Experiment, Grid
@@ -17,9 +16,8 @@ from .spec import Algorithm, Case, Experiment, Grid
 
 def task(case: Case, algorithm: Algorithm) -> dict:
     """Run one heuristic; the bound is the closed-form lower bound (status optimal if met)."""
-    result = heuristics.run(algorithm.name, case.instance, **algorithm.params)
-    result.bound = lower_bound(case.instance)
-    return row_from_result(finish(result, case.instance))
+    return row_from_result(heuristics.run(algorithm.name, case.instance, bound=lower_bound(case.instance),
+                                          **algorithm.params))
 
 
 EXPERIMENT = Experiment(

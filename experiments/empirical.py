@@ -18,15 +18,14 @@ nothing known), A_min under both conventions. Policy seeds are fixed (0).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
 from kvsched import heuristics
 from kvsched.heuristics.online import run_policy
 from kvsched.instance import Instance
-from kvsched.models.certify import Certificate, certify
-from kvsched.result import Result
+from kvsched.models.certify import certify
+from kvsched.result import Result, ceil_bound
 
 PROVEN = "proven-optimum"
 BOUND_ONLY = "bound-only"
@@ -77,12 +76,7 @@ def algorithm(label: str) -> Algo:
     return BY_LABEL[label]
 
 
-def ceil_bound(bound: float) -> int:
-    """The rounded-up bound, with the tolerance of :func:`kvsched.result.is_proven_optimal`."""
-    return math.ceil(bound - 1e-6)
-
-
-def opt_ratio(alg: int, cert: Certificate) -> dict:
+def opt_ratio(alg: int, cert: Result) -> dict:
     """ALG against a certificate: the exact ratio only when the optimum is proven."""
     proven = cert.optimal
     return {
@@ -97,12 +91,12 @@ def opt_ratio(alg: int, cert: Certificate) -> dict:
     }
 
 
-def certify_small(inst: Instance, time_limit: float = 20.0, threads: int = 1) -> Certificate:
+def certify_small(inst: Instance, time_limit: float = 20.0, threads: int = 1) -> Result:
     """:func:`certify` with in-process solver limits (no hard-limit child: small instances)."""
     return certify(inst, time_limit=time_limit, threads=threads, seed=0, hard_limit=False)
 
 
-def ratio_rows(inst: Instance, cert: Optional[Certificate] = None, algos: Sequence[Algo] = ALGORITHMS,
+def ratio_rows(inst: Instance, cert: Optional[Result] = None, algos: Sequence[Algo] = ALGORITHMS,
                time_limit: float = 20.0) -> list:
     """One row per algorithm: label, ALG and its ratio to the certified optimum of ``inst``."""
     cert = cert or certify_small(inst, time_limit)

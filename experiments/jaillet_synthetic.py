@@ -25,7 +25,6 @@ model, 10 s per solver (about 3.5 minutes with ``--jobs 2``). The committed medi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +35,10 @@ from matplotlib.ticker import MaxNLocator
 
 from kvsched import heuristics, models
 from kvsched.models.certify import certify
-from kvsched.result import is_proven_optimal
+from kvsched.result import ceil_bound, is_proven_optimal
 
+from .report import plain_log_axis
+from .runner import validated_schedule
 from .spec import Algorithm, Case, Experiment, InstanceSpec
 
 PROVEN_OPTIMAL = "proven optimal"
@@ -67,11 +68,6 @@ def verdict(mcsf: int, best_incumbent: int, bound: float) -> str:
     if is_proven_optimal(mcsf, bound):
         return PROVEN_OPTIMAL
     return UNDECIDED
-
-
-def ceil_bound(bound: float) -> int:
-    """The rounded-up bound (same 1e-6 tolerance as :func:`kvsched.result.is_proven_optimal`)."""
-    return math.ceil(bound - 1e-6)
 
 
 @dataclass(frozen=True)
@@ -124,8 +120,7 @@ def task(case: Case, algorithm: Algorithm) -> dict:
     return {
         "status": "optimal" if optimal else "feasible",
         "bound": bound,
-        "incumbent": best,
-        "schedule": cert.schedule,
+        **validated_schedule(cert),
         "algo_seed": 0,
         "threads": threads,
         "solver_status": "; ".join(f"{s} {attr(s, 'status')}" for s in ("cpsat", "milp", "lp")),
@@ -238,29 +233,51 @@ def _tally(series: pd.Series) -> str:
     return ", ".join(f"{name} ({k})" for name, k in counts.items()) if len(counts) else "none"
 
 
-def plot(df: pd.DataFrame, outdir: Path) -> list:
-    """Per model and trial: the interval [MC-SF / best, MC-SF / ceil(LB)] containing MC-SF / OPT."""
-    fig = Figure(figsize=(10, 4), layout="constrained")
+def summary_figure(df: pd.DataFrame):
+    """Per model and trial: the interval [MC-SF / best, MC-SF / ceil(LB)] that contains
+    MC-SF / OPT, as a bar coloured by the trial's verdict (LB: the best proven bound of the
+    trial, from the solver named in ``bound_solver``), on a log axis with the paper's mean and
+    worst MC-SF / IP."""
+    fig = Figure(figsize=(12, 5), layout="constrained")
     axes = fig.subplots(1, 2)
-    colours = {PROVEN_OPTIMAL: "tab:green", PROVEN_SUBOPTIMAL: "tab:red", UNDECIDED: "tab:grey"}
+    colours = {PROVEN_OPTIMAL: "tab:green", PROVEN_SUBOPTIMAL: "tab:red", UNDECIDED: "tab:orange"}
     for ax, model in zip(axes, (1, 2)):
         part = df[(df["model"] == model) & (df["status"] != "error")].reset_index(drop=True)
         x = np.arange(len(part))
-        ax.vlines(x, part["mcsf_over_best"], part["mcsf_over_ceil_bound"], colors="lightgrey")
+        low, high = part["mcsf_over_best"].to_numpy(float), part["mcsf_over_ceil_bound"].to_numpy(float)
+        width = min(0.6, 12.0 / max(len(part), 1))
         for v, colour in colours.items():
-            sel = part["verdict"] == v
-            ax.scatter(x[sel], part.loc[sel, "mcsf_over_best"], s=12, color=colour, label=f"MC-SF {v}")
-        ax.scatter(x, part["mcsf_over_ceil_bound"], s=8, marker="_", color="black", label="MC-SF / ceil(LB)")
+            sel = (part["verdict"] == v).to_numpy()
+            if not sel.any():
+                continue
+            # a bar of at least a hairline, so a closed interval (proven optimal) stays visible
+            ax.bar(x[sel], np.maximum(high[sel] - low[sel], low[sel] * 0.004), width, bottom=low[sel],
+                   color=colour, alpha=0.55, edgecolor=colour, linewidth=0.8,
+                   label=f"[MC-SF / best, MC-SF / ceil(LB)], MC-SF {v}")
+        ax.scatter(x, low, s=10, color="black", zorder=3, label="MC-SF / best validated schedule")
         paper = PAPER["reported"][f"model {model}"]
         for key, style in (("mean", "--"), ("worst", ":")):
             if key in paper:
-                ax.axhline(paper[key], ls=style, color="tab:blue", lw=1, label=f"paper {key} {paper[key]}")
-        ax.set(title=MODELS[model], xlabel="trial", ylabel="MC-SF / OPT lies in the grey bar")
+                ax.axhline(paper[key], ls=style, color="tab:blue", lw=1.2, label=f"paper: {key} MC-SF / IP")
+        plain_log_axis(ax, np.concatenate([low, high, [paper.get("worst", 1.0)]]))
+        bounds = "/".join(sorted(set(part["bound_solver"].astype(str)))) or "none"
+        reported = ", ".join(f"{k} {paper[k]}" for k in ("mean", "worst") if k in paper)
+        ax.set(title=f"{MODELS[model]}: {len(part)} trials\npaper {reported}; LB by {bounds}", xlabel="trial",
+               ylabel="MC-SF / OPT lies in the bar (log scale)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="x-small")
+        ax.grid(alpha=0.3, axis="y")
+    handles = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=3, fontsize="small", frameon=False)
+    return fig
+
+
+def plot(df: pd.DataFrame, outdir: Path) -> list:
+    """``summary.png``: :func:`summary_figure`."""
     path = Path(outdir) / "summary.png"
-    fig.savefig(path, dpi=110)
+    summary_figure(df).savefig(path, dpi=110)
     return [path]
 
 
@@ -293,7 +310,8 @@ EXPERIMENT = build()
 
 
 def main(argv=None) -> None:
-    """A full-mode run with other trial counts or limits (e.g. a medium run to commit)."""
+    """A full-mode run with other trial counts or limits (e.g. a medium run to commit), written to
+    a new run folder, or with --update-reference to the reference results/jaillet-synthetic/."""
     import argparse
     import sys
 
@@ -307,13 +325,14 @@ def main(argv=None) -> None:
     ap.add_argument("--trials", type=int, default=200, help="trials per arrival model")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per exact solver")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--update-reference", action="store_true", help="write into the reference folder")
     args = ap.parse_args(argv)
     exp = build(args.trials, args.time_limit)
     command = "python3 -m kvsched.experiments.jaillet_synthetic " + " ".join(sys.argv[1:] if argv is None else argv)
-    summary = run_experiment(exp, quick=False, executor=make_executor("local", jobs=args.jobs), command=command)
-    record_timing(paths.results_dir(), exp.name, "full", summary, command, args.jobs)
-    print(f"{exp.name}: {summary.tasks} tasks, {summary.computed} computed, {len(summary.errors)} errors, "
-          f"{summary.wall_time:.1f} s")
+    target = paths.results_dir() if args.update_reference else paths.new_run_dir()
+    summary = run_experiment(exp, quick=False, executor=make_executor("local", jobs=args.jobs), command=command,
+                             out_dir=target / exp.name, say=print)
+    record_timing(target, exp.name, "full", summary, command, args.jobs)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """The files of one experiment run: tidy CSV, Markdown summary, PNG plots, run metadata.
 
 The default summary groups rows by (family, n, algorithm label) in plan order and reports
-the mean incumbent, mean bound, mean incumbent / bound, worst gap, how many rows were proven
-optimal, errors and mean wall time; the default plot draws the mean incumbent / bound and
+the mean objective, mean bound, mean objective / bound, worst gap, how many rows were proven
+optimal, errors and mean wall time; the default plot draws the mean objective / bound and
 the mean wall time against n. An experiment may supply its own ``summarize`` and ``plot``.
 Figures use matplotlib's ``Figure`` directly (Agg canvas, no pyplot state).
 """
@@ -24,7 +24,7 @@ from .spec import Experiment, canonical
 
 #: CSV columns in this order; a task's extra columns follow, sorted by name
 COLUMNS = ("key", "instance_hash", "family", "n", "seed", "instance_params", "M", "algorithm",
-           "params", "label", "status", "bound", "incumbent", "gap", "wall_time", "algo_seed",
+           "params", "label", "status", "bound", "objective", "gap", "wall_time", "algo_seed",
            "threads", "solver_status", "cancelled_runs", "schedule_hash", "versions", "message")
 
 
@@ -45,14 +45,14 @@ def write_outputs(experiment: Experiment, rows: list, outdir: Path, meta: dict, 
 
 def default_summary(df: pd.DataFrame) -> pd.DataFrame:
     ok = df["status"] != "error"
-    d = df.assign(ratio=np.where(ok, df["incumbent"] / df["bound"], np.nan),
+    d = df.assign(ratio=np.where(ok, df["objective"] / df["bound"], np.nan),
                   optimal=df["status"] == "optimal", error=~ok)
     g = d.groupby(["family", "n", "label"], sort=False)
     return pd.DataFrame({
         "instances": g.size(),
-        "mean incumbent": g["incumbent"].mean(),
+        "mean objective": g["objective"].mean(),
         "mean bound": g["bound"].mean(),
-        "mean incumbent/bound": g["ratio"].mean(),
+        "mean objective/bound": g["ratio"].mean(),
         "max gap": g["gap"].max(),
         "optimal": g["optimal"].sum(),
         "errors": g["error"].sum(),
@@ -67,9 +67,9 @@ def default_plot(df: pd.DataFrame, outdir: Path) -> list:
     several = table["family"].nunique() > 1
     for (family, label), part in table.groupby(["family", "label"], sort=False):
         name = f"{family}: {label}" if several else label
-        ax_ratio.plot(part["n"], part["mean incumbent/bound"], marker="o", label=name)
+        ax_ratio.plot(part["n"], part["mean objective/bound"], marker="o", label=name)
         ax_time.plot(part["n"], part["mean wall time (s)"], marker="o", label=name)
-    ax_ratio.set(xlabel="n (requests)", ylabel="mean incumbent / bound", title="quality against the bound")
+    ax_ratio.set(xlabel="n (requests)", ylabel="mean objective / bound", title="quality against the bound")
     ax_time.set(xlabel="n (requests)", ylabel="mean wall time (s)", title="wall time", yscale="log")
     for ax in (ax_ratio, ax_time):
         ax.grid(alpha=0.3)
@@ -77,6 +77,33 @@ def default_plot(df: pd.DataFrame, outdir: Path) -> list:
     path = Path(outdir) / "summary.png"
     fig.savefig(path, dpi=110)
     return [path]
+
+
+#: tick values a log-scaled ratio axis may show, written plainly (1.5, not 1.5x10^0), in tiers:
+#: the first tier that (with those before it) gives at least four ticks in range is used
+RATIO_TICKS = ((0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), (1.5, 3, 7, 15, 30, 70, 150, 300, 700),
+               (0.8, 0.9, 1.05, 1.1, 1.2, 1.3, 1.4, 1.7, 2.5, 4))
+
+
+def plain_log_axis(ax, values) -> None:
+    """Log-scale the y axis of ``ax`` over ``values`` (positive ratios) with plain decimal
+    ticks from :data:`RATIO_TICKS` and no minor tick labels."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+    vals = [float(v) for v in values if v is not None and np.isfinite(v) and v > 0]
+    lo, hi = (min(vals), max(vals)) if vals else (1.0, 10.0)
+    lo, hi = min(lo, 1.0) / 1.05, hi * 1.15
+    ticks: list = []
+    for tier in RATIO_TICKS:
+        ticks = sorted(ticks + [t for t in tier if lo <= t <= hi])
+        if len(ticks) >= 4:
+            break
+    ax.set_yscale("log")
+    ax.set_ylim(lo, hi)
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def markdown_report(meta: dict, table: pd.DataFrame) -> str:

@@ -95,9 +95,10 @@ class Experiment:
 
     ``generate`` and ``task`` must be module-level functions (they are pickled to worker
     processes and Dask workers). ``task`` returns a row dict, usually built with
-    :func:`experiments.runner.row_from_result`: ``status``, ``bound``, ``incumbent`` (the
-    validated TEL), ``schedule`` (a Schedule or runs list, re-validated and hashed by the
-    runner, stored in the cache, not in the CSV), optionally ``algo_seed``, ``threads``,
+    :func:`experiments.runner.row_from_result`: ``status``, ``bound``, ``objective`` (the
+    validated TEL), ``schedule`` (a Schedule or runs list, stored in the cache, not in the CSV)
+    and ``schedule_hash`` (its digest, present only when the schedule was validated at a
+    boundary; a schedule without it is validated by the runner), optionally ``algo_seed``, ``threads``,
     ``solver_status``, ``message``; any other key becomes an extra CSV column.
     ``summarize(df) -> DataFrame`` and ``plot(df, outdir) -> [paths]`` override the default
     table and figure of :mod:`experiments.report`."""

@@ -42,11 +42,11 @@ from kvsched.bounds import lower_bound
 from kvsched.generators import generate as generate_family
 from kvsched.instance import Instance
 from kvsched.paths import shared_trace
-from kvsched.result import finish
 from kvsched.theory.families import sf_blocker_family
 from kvsched.traces import PRESETS, load_trace
 from kvsched.workload import lmsys_like
 
+from .report import plain_log_axis
 from .runner import row_from_result
 from .spec import Algorithm, Case, Experiment, Grid, InstanceSpec
 
@@ -159,7 +159,7 @@ def bound_for(instance: Instance, kind: str) -> tuple:
         if kind != "lp":
             _BOUNDS[key] = (closed, "closed-form", "")
         else:
-            import models  # pyomo + highspy only where an LP is asked for
+            from kvsched import models  # pyomo + highspy only where an LP is asked for
 
             lp = models.solve("lp", instance, time_limit=LP_TIME_LIMIT, hard_limit=True, threads=1)
             if lp.status in ("feasible", "optimal") and lp.solver_status == "Optimal" and lp.bound is not None:
@@ -173,17 +173,16 @@ def task(case: Case, algorithm: Algorithm) -> dict:
     """One heuristic on one instance; bound per the spec's ``bound`` param (``lp`` or closed form).
     ``heuristic_time`` is the heuristic's own time; ``bound_time`` the bound's (nonzero only for
     the first algorithm of an instance in a process; ``wall_time`` includes both)."""
-    result = heuristics.run(algorithm.name, case.instance, **algorithm.params)
     t0 = time.perf_counter()
     bound, bound_kind, note = bound_for(case.instance, case.spec.params.get("bound", "closed-form"))
     bound_time = time.perf_counter() - t0
-    result.bound = bound
-    row = row_from_result(finish(result, case.instance))
+    result = heuristics.run(algorithm.name, case.instance, bound=bound, **algorithm.params)
+    row = row_from_result(result)
     p = case.spec.params
     unit = int(p.get("unit", 1))
     src = (source_label(case.spec.family, p.get("source", "auto"), unit) if case.spec.family in WORKLOADS
            else f"{case.spec.family} family (exact construction)")
-    row.update(bound_kind=bound_kind, workload_source=src, unit=unit, ratio=row["incumbent"] / bound,
+    row.update(bound_kind=bound_kind, workload_source=src, unit=unit, ratio=row["objective"] / bound,
                heuristic_time=result.wall_time, bound_time=bound_time, message=note or row["message"])
     return row
 
@@ -215,12 +214,12 @@ def _grids(token_sizes, token_seeds, lp_sizes, lp_seeds, sf_M, blockers_M, sourc
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
     """Per (family, n, M, unit, algorithm): mean TCT, mean bound, mean and worst TCT / bound."""
     ok = df["status"] != "error"
-    d = df.assign(r=np.where(ok, df["incumbent"] / df["bound"], np.nan), optimal=df["status"] == "optimal",
+    d = df.assign(r=np.where(ok, df["objective"] / df["bound"], np.nan), optimal=df["status"] == "optimal",
                   error=~ok)
     g = d.groupby(["family", "n", "M", "unit", "label"], sort=False)
     out = pd.DataFrame({
         "instances": g.size(),
-        "mean TCT": g["incumbent"].mean(),
+        "mean TCT": g["objective"].mean(),
         "mean bound": g["bound"].mean(),
         "bound": g["bound_kind"].agg(lambda s: "/".join(sorted(set(map(str, s))))),
         "mean TCT/bound": g["r"].mean(),
@@ -232,36 +231,53 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def plot(df: pd.DataFrame, outdir) -> list:
-    """Grouped bars of the mean TCT / bound of every algorithm, one group per (family, n, M):
-    the workloads in the top panel, the SF families (log scale) in the bottom one."""
-    from pathlib import Path
-
+def summary_figure(df: pd.DataFrame):
+    """Grouped bars of the mean TCT / bound of every algorithm, one group per (family, n, M),
+    each group labelled with its bound (``lp``: the LP relaxation; ``closed-form``: the
+    sorted-volume bound): the workloads in the top panel, the SF families (log scale, plain
+    ticks) in the bottom one; one legend below the panels."""
     from matplotlib.figure import Figure
 
     table = summarize(df)
-    table["group"] = table["family"] + "\nn=" + table["n"].astype(str) + " M=" + table["M"].astype(str)
+    unit = np.where(table["unit"] > 1, "\nunit: " + table["unit"].astype(str) + " tokens", "")
+    table["group"] = (table["family"] + "\nn=" + table["n"].astype(str) + " M=" + table["M"].astype(str) + unit
+                      + "\nbound: " + table["bound"].astype(str))
     labels = list(dict.fromkeys(table["label"]))
     panels = [(table[table["family"].isin(WORKLOADS)], "workloads", "linear"),
               (table[~table["family"].isin(WORKLOADS)], "SF counterexample families", "log")]
     panels = [p for p in panels if len(p[0])]
     widest = max(p[0]["group"].nunique() for p in panels)
-    fig = Figure(figsize=(min(18, max(8, 1.3 * widest)), 4 * len(panels)), layout="constrained")
+    fig_width = min(20, max(10, 1.35 * widest))
+    fig = Figure(figsize=(fig_width, 4.4 * len(panels) + 0.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(panels), 1))
     width = 0.8 / len(labels)
     for ax, (part, title, scale) in zip(axes, panels):
         groups = list(dict.fromkeys(part["group"]))
         for k, label in enumerate(labels):
             by = part[part["label"] == label].set_index("group")["mean TCT/bound"]
-            ax.bar(np.arange(len(groups)) + k * width, [by.get(g, np.nan) for g in groups], width, label=label)
+            ax.bar(np.arange(len(groups)) + k * width, [by.get(g, np.nan) for g in groups], width, label=label,
+                   color=f"C{k}")
         ax.set_xticks(np.arange(len(groups)) + 0.4 - width / 2, groups, fontsize="x-small")
-        ax.set(ylabel="mean TCT / bound", yscale=scale,
-               title=f"wang-workloads, {title}: TCT against the bound (LP or closed form)")
+        if scale == "log":
+            plain_log_axis(ax, part["mean TCT/bound"])
+        else:
+            ax.set_ylim(0, part["mean TCT/bound"].max() * 1.08)
+        ax.set(ylabel="mean TCT / bound" + (" (log scale)" if scale == "log" else ""),
+               title=f"wang-workloads, {title}: TCT / proven lower bound (bound under each group)")
         ax.axhline(1.0, color="black", lw=0.8)
         ax.grid(alpha=0.3, axis="y")
-    axes[0].legend(fontsize="x-small", ncol=4)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=max(1, min(len(labels), int(fig_width / 2.8))),
+               fontsize="small", frameon=False)
+    return fig
+
+
+def plot(df: pd.DataFrame, outdir) -> list:
+    """``summary.png``: :func:`summary_figure`."""
+    from pathlib import Path
+
     path = Path(outdir) / "summary.png"
-    fig.savefig(path, dpi=110)
+    summary_figure(df).savefig(path, dpi=110)
     return [path]
 
 
@@ -310,7 +326,7 @@ def compare(df: pd.DataFrame) -> str:
     claim = ok[(ok["family"] == "sf-lower-bound") & (ok["algorithm"] == "mcsf")]
     for row in claim.itertuples():
         target = 2 / 13 * math.sqrt(row.M)
-        ratio = row.incumbent / row.bound
+        ratio = row.objective / row.bound
         if ratio < target:
             lines.append(f"- sf-lower-bound, M = {row.M}: SF / bound ({row.bound_kind}) = {ratio:.3f} < "
                          f"(2/13) sqrt(M) = {target:.3f}; the bound is at most OPT, so SF / OPT <= {ratio:.3f}: "

@@ -7,7 +7,7 @@ import time
 from typing import Callable, Dict, Optional
 
 from kvsched.instance import Instance
-from kvsched.result import Result, finish
+from kvsched.result import Result, finish, objective_of
 
 from .baselines import fcfs, mcsf
 from .largest_batch import largest_batch
@@ -34,7 +34,7 @@ def run(name: str, instance: Instance, bound: Optional[float] = None, **params) 
     t0 = time.perf_counter()
     schedule = HEURISTICS[name](instance, **params)
     wall = time.perf_counter() - t0
-    res = Result(solver=name, status="feasible", schedule=schedule, wall_time=wall, params=dict(params),
+    res = Result(solver=name, schedule=schedule, wall_time=wall, params=dict(params),
                  bound=bound)
     return finish(res, instance)
 
@@ -47,3 +47,16 @@ def best_of(instance: Instance, names=WARM_START) -> Result:
     """The best validated schedule among the named heuristics (ties: first name)."""
     results = [run(name, instance) for name in names]
     return min(results, key=lambda r: r.objective)
+
+
+def warm_start(instance: Instance, names=WARM_START) -> tuple:
+    """``(schedule, objective, name)``: the best raw schedule among the named heuristics (ties:
+    first name), for an exact solver's upper bound and hint. Not validated: the solver's
+    boundary (:func:`kvsched.models.solve`) validates whatever schedule it reports."""
+    best = None
+    for name in names:
+        sched = HEURISTICS[name](instance)
+        value = objective_of(instance, sched)
+        if best is None or value < best[1]:
+            best = (sched, value, name)
+    return best

@@ -37,14 +37,28 @@ def _where(i: int, name: str) -> str:
 
 @dataclass(frozen=True)
 class Request:
-    """One request as seen in the instance (a read-only view)."""
+    """One request: prompt size ``s_i``, output length ``o_i``, arrival round ``a_i`` and an
+    optional prediction interval ``[l_i, u_i]``. Build instances from them with
+    :meth:`Instance.from_requests` (which validates); ``index`` is the position in an
+    instance, set by :meth:`Instance.request`, ``None`` for a free-standing request."""
 
-    index: int
     prompt: int
     output: int
     arrival: int = 0
     lower: Optional[int] = None
     upper: Optional[int] = None
+    index: Optional[int] = None
+
+    def to_dict(self) -> dict:
+        """The request's JSON object (docs/model.md §2.1): ``arrival`` 0 and absent bounds left out."""
+        d = {"prompt": self.prompt, "output": self.output}
+        if self.arrival:
+            d["arrival"] = self.arrival
+        if self.lower is not None:
+            d["lower"] = self.lower
+        if self.upper is not None:
+            d["upper"] = self.upper
+        return d
 
 
 @dataclass(frozen=True, eq=True)
@@ -116,10 +130,10 @@ class Instance:
 
     # ----------------------------------------------------------------- construction
     @classmethod
-    def from_requests(cls, M: int, requests: Iterable[dict], name: str = "") -> "Instance":
-        """Build from dicts with keys ``prompt``, ``output`` and optional ``arrival``,
-        ``lower``, ``upper`` (the JSON schema of docs/model.md §2.1)."""
-        reqs = list(requests)
+    def from_requests(cls, M: int, requests: Iterable, name: str = "") -> "Instance":
+        """Build from :class:`Request` objects or dicts with keys ``prompt``, ``output`` and
+        optional ``arrival``, ``lower``, ``upper`` (the JSON schema of docs/model.md §2.1)."""
+        reqs = [r.to_dict() if isinstance(r, Request) else r for r in requests]
         known = {"prompt", "output", "arrival", "lower", "upper"}
         for i, r in enumerate(reqs):
             if not isinstance(r, dict):
@@ -159,7 +173,8 @@ class Instance:
         return self.n
 
     def request(self, i: int) -> Request:
-        return Request(i, self.prompts[i], self.outputs[i], self.arrivals[i], self.lowers[i], self.uppers[i])
+        return Request(prompt=self.prompts[i], output=self.outputs[i], arrival=self.arrivals[i],
+                       lower=self.lowers[i], upper=self.uppers[i], index=i)
 
     @property
     def requests(self) -> list:

@@ -113,5 +113,5 @@ def _default_title(instance: Instance, schedule: Schedule) -> str:
     head = f"{instance.name or 'instance'}: n = {instance.n}, M = {instance.M}"
     if not rep.feasible:
         return f"{head}; INFEASIBLE: {rep.message}"
-    return (f"{head}; TEL = {rep.tel}, makespan {rep.makespan}, peak memory {rep.peak_memory}, "
+    return (f"{head}; TEL = {rep.objective}, makespan {rep.makespan}, peak memory {rep.peak_memory}, "
             f"cancelled runs {rep.cancelled_runs} ({rep.wasted_tokens} wasted tokens)")

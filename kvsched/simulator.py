@@ -246,7 +246,7 @@ def run_online(instance: Instance, policy: Policy, bound: Optional[float] = None
     t0 = time.perf_counter()
     schedule = simulate(instance, policy)
     wall = time.perf_counter() - t0
-    res = Result(solver=policy.name, status="feasible", schedule=schedule, bound=bound,
+    res = Result(solver=policy.name, schedule=schedule, bound=bound,
                  wall_time=wall, seed=seed, params=dict(params or {}))
     return finish(res, instance)
 
@@ -254,5 +254,5 @@ def run_online(instance: Instance, policy: Policy, bound: Optional[float] = None
 def summary(result: Result) -> dict:
     """TEL, average latency, cancellations and wasted tokens of a finished result."""
     rep = result.report
-    return {"TEL": rep.tel, "avg_latency": rep.avg_latency, "cancellations": rep.cancelled_runs,
+    return {"objective": rep.objective, "avg_latency": rep.avg_latency, "cancellations": rep.cancelled_runs,
             "wasted_tokens": rep.wasted_tokens, "makespan": rep.makespan, "peak_memory": rep.peak_memory}

@@ -39,8 +39,8 @@ class Violation:
 class ValidationReport:
     feasible: bool
     tct: Optional[int]            # sum of completion rounds C_i
-    tel: Optional[int]            # sum of C_i - a_i (total end-to-end latency)
-    avg_latency: Optional[float]  # tel / n
+    objective: Optional[int]      # TEL: sum of C_i - a_i (total end-to-end latency)
+    avg_latency: Optional[float]  # objective / n
     makespan: Optional[int]       # max C_i
     peak_memory: Optional[int]
     cancelled_runs: int
@@ -122,7 +122,7 @@ def validate(instance: Instance, schedule: Schedule) -> ValidationReport:
     return ValidationReport(
         feasible=violation is None,
         tct=tct,
-        tel=tel,
+        objective=tel,
         avg_latency=tel / n,
         makespan=int(completions.max()),
         peak_memory=peak,

@@ -1,5 +1,5 @@
 """Exact formulations behind lazily imported adapters: each solver's package (pyomo +
-highspy, ortools) is imported only when that solver runs.
+highspy, ortools, numba) is imported only when that solver runs.
 
 ``solve(name, inst, time_limit=..., hard_limit=True, ...)`` returns a validated
 :class:`kvsched.result.Result`. With ``hard_limit`` the solve runs in a child process that
@@ -12,7 +12,7 @@ import importlib
 import time
 
 from kvsched.hardlimit import HardLimitExceeded, call_with_hard_limit
-from kvsched.result import InvalidScheduleError, Result, finish
+from kvsched.result import Result, Termination, finish
 
 #: solver name -> (module, function)
 SOLVERS = {
@@ -20,6 +20,7 @@ SOLVERS = {
     "lp": ("kvsched.models.lp", "solve_lp"),
     "cpsat": ("kvsched.models.cpsat", "solve_cpsat"),
     "brute": ("kvsched.models.brute", "solve_brute"),
+    "search": ("kvsched.models.search", "solve_search"),
 }
 
 
@@ -37,21 +38,21 @@ def hard_limit_for(time_limit: float) -> float:
 
 
 def solve(name: str, instance, hard_limit: bool = False, **params) -> Result:
-    """Run exact solver ``name``; the returned schedule is (re)validated here."""
-    if not hard_limit:
-        return finish(get_solver(name)(instance, **params), instance)
+    """Run exact solver ``name``; its raw result is validated here, once (in this process
+    also when the solve ran in a hard-limited child)."""
     if name not in SOLVERS:
         raise KeyError(f"unknown solver {name!r}; known: {sorted(SOLVERS)}")
+    if not hard_limit:
+        return finish(get_solver(name)(instance, **params), instance)
     limit = hard_limit_for(float(params.get("time_limit") or 60.0))
     t0 = time.perf_counter()
+    module, fn = SOLVERS[name]
     try:
-        res = call_with_hard_limit("kvsched.models", "solve", args=(name, instance), kwargs=params, limit=limit)
-    except InvalidScheduleError:
-        raise  # a solver returned a schedule the validator rejects: a bug, never a quiet record
+        res = call_with_hard_limit(module, fn, args=(instance,), kwargs=params, limit=limit)
     except HardLimitExceeded as exc:
-        return Result(solver=name, status="time-limit", wall_time=time.perf_counter() - t0,
+        return Result(solver=name, termination=Termination.TIME_LIMIT, wall_time=time.perf_counter() - t0,
                       params=dict(params), message=str(exc))
     except RuntimeError as exc:
-        return Result(solver=name, status="error", wall_time=time.perf_counter() - t0,
+        return Result(solver=name, termination=Termination.ERROR, wall_time=time.perf_counter() - t0,
                       params=dict(params), message=str(exc).splitlines()[0])
     return finish(res, instance)

@@ -30,7 +30,7 @@ import time
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, checked, finish
+from kvsched.result import Result, Termination, objective_of
 from kvsched.schedule import Schedule
 
 MAX_N = 7
@@ -173,22 +173,22 @@ def solve_brute(instance: Instance, time_limit: float | None = None, ub_schedule
         raise ValueError(f"brute force handles n <= {MAX_N} requests, got n = {instance.n}")
     t0 = time.perf_counter()
     if ub_schedule is None:
-        from kvsched.heuristics import best_of
+        from kvsched.heuristics import warm_start
 
-        ub_schedule = best_of(instance).schedule
+        ub_schedule = warm_start(instance)[0]
     ub_schedule = Schedule.from_starts(instance, ub_schedule.starts)  # drop cancelled runs
-    ub = checked(instance, ub_schedule).tel
+    ub = objective_of(instance, ub_schedule)
     deadline = None if time_limit is None else t0 + time_limit
     search = _Search(instance, ub, ub_schedule.starts, deadline)
     try:
         search.run()
-        status, bound, label = "optimal", float(search.best), "exhausted"
+        termination, bound, label = Termination.CONVERGED, float(search.best), "exhausted"
     except _TimeUp:
-        status, bound, label = "time-limit", float(lower_bound(instance)), "time-limit"
+        termination, bound, label = Termination.TIME_LIMIT, float(lower_bound(instance)), "time-limit"
     result = Result(
-        solver="brute", status=status, bound=bound,
+        solver="brute", termination=termination, bound=bound,
         schedule=Schedule.from_starts(instance, search.best_starts),
         wall_time=time.perf_counter() - t0, solver_version="kvsched brute 1", threads=1, seed=None,
         params={"time_limit": time_limit, **opts}, message=f"{search.nodes} nodes", solver_status=label,
     )
-    return finish(result, instance)
+    return result

@@ -29,7 +29,7 @@ import time
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, checked, finish
+from kvsched.result import Result, Termination, objective_of
 from kvsched.schedule import Schedule
 
 from .structure import core_families, interchangeable_requests, request_classes
@@ -182,9 +182,9 @@ def warm_start(instance: Instance, ub_schedule: Schedule | None) -> Schedule:
     """The upper-bound schedule as one run per request (dropping cancelled runs only frees
     memory), from ``ub_schedule`` or the best heuristic."""
     if ub_schedule is None:
-        from kvsched.heuristics import best_of
+        from kvsched.heuristics import warm_start as best_heuristic
 
-        ub_schedule = best_of(instance).schedule
+        ub_schedule = best_heuristic(instance)[0]
     return Schedule.from_starts(instance, ub_schedule.starts)
 
 
@@ -204,7 +204,7 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
 
     t0 = time.perf_counter()
     hint = warm_start(instance, ub_schedule)
-    ub = checked(instance, hint).tel
+    ub = objective_of(instance, hint)
     lb = lower_bound(instance)
     windows = start_windows(instance, ub, cut=window_cut)
     if time_indexed is None:
@@ -228,7 +228,7 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
     name = solver.status_name(code)
 
     result = Result(
-        solver="cpsat", status="time-limit", objective=ub, bound=float(lb), schedule=hint,
+        solver="cpsat", termination=Termination.TIME_LIMIT, objective=ub, bound=float(lb), schedule=hint,
         solver_version=f"ortools {ortools.__version__}", threads=threads, seed=seed,
         params={"time_limit": time_limit, "window_cut": window_cut, "formulation": formulation,
                 "symmetry": symmetry, "core": core, "time_indexed": time_indexed,
@@ -238,14 +238,14 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
         if code != cp_model.UNKNOWN:
             found = Schedule.from_starts(instance, [solver.value(p) for p in starts])
-            if checked(instance, found).tel < ub:
+            if objective_of(instance, found) < ub:
                 result.schedule = found
         if math.isfinite(solver.best_objective_bound):
             result.bound = max(float(lb), float(solver.best_objective_bound))
         if code == cp_model.OPTIMAL:
-            result.status = "optimal"
+            result.termination = Termination.CONVERGED
     else:  # INFEASIBLE contradicts the feasible warm start inside the windows; MODEL_INVALID
-        result.status = "error"
+        result.termination = Termination.ERROR
         result.message = f"CP-SAT returned {name} although the warm start is feasible in the windows"
     result.wall_time = time.perf_counter() - t0
-    return finish(result, instance)
+    return result

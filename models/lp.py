@@ -16,7 +16,7 @@ from typing import Optional
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, finish
+from kvsched.result import Result, Termination
 from kvsched.schedule import Schedule
 
 from .milp import HighsSession, separate_core_rows, solver_version, upper_bound
@@ -36,7 +36,7 @@ def solve_lp(instance: Instance, time_limit: float = 60.0, threads: int = 1, see
         "time_limit": time_limit, "window_cut": window_cut, "aggregate": aggregate, "core": core,
         "max_nonzeros": max_nonzeros, "ub": ub, "ub_source": ub_source, **highs_options,
     }
-    result = Result(solver="lp", status="error", bound=float(closed_form), schedule=ub_sched,
+    result = Result(solver="lp", termination=Termination.ERROR, bound=float(closed_form), schedule=ub_sched,
                     solver_version=solver_version(), threads=threads, seed=seed, params=params)
     windows = optimality_windows(instance, ub) if window_cut else start_windows(instance, ub, cut=False)
     try:
@@ -53,16 +53,17 @@ def solve_lp(instance: Instance, time_limit: float = 60.0, threads: int = 1, see
     except ModelTooLarge as exc:
         result.message = f"{exc}; closed-form bound {closed_form}"
         result.wall_time = time.perf_counter() - t0
-        return finish(result, instance)
+        return result
 
     if bound is not None:
         # with "separate", the last LP may have hit the time limit: the bound is then the
         # previous round's (fewer rows, still valid)
-        result.bound, result.status = float(bound), "feasible" if run.optimal else "time-limit"
+        result.bound = float(bound)
+        result.termination = Termination.CONVERGED if run.optimal else Termination.TIME_LIMIT
     elif run.time_limit_hit:
-        result.status = "time-limit"
+        result.termination = Termination.TIME_LIMIT
     result.message = f"LP value {bound} ({run.status}); closed-form bound {closed_form}; UB {ub} from {ub_source}"
     result.solver_status = run.status
     params.update(classes=len(model.classes), core_rows=len(model.core), **run.size)
     result.wall_time = time.perf_counter() - t0
-    return finish(result, instance)
+    return result

@@ -23,7 +23,7 @@ from typing import Optional
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, checked, finish
+from kvsched.result import Result, Termination, objective_of
 from kvsched.schedule import Schedule
 
 from .timeindexed import (
@@ -54,15 +54,14 @@ def solver_version() -> str:
 
 
 def upper_bound(instance: Instance, ub_schedule: Optional[Schedule] = None) -> tuple:
-    """``(schedule, UB, source)``: the given schedule (re-expressed by its final starts and
-    validated) or the best validated heuristic schedule."""
+    """``(schedule, UB, source)``: the given schedule (re-expressed by its final starts) or
+    the best heuristic schedule; not validated here (the boundary validates what is reported)."""
     if ub_schedule is None:
-        from kvsched.heuristics import best_of
+        from kvsched.heuristics import warm_start
 
-        best = best_of(instance)
-        return best.schedule, best.objective, best.solver
+        return warm_start(instance)
     sched = Schedule.from_starts(instance, ub_schedule.starts)
-    return sched, checked(instance, sched).tel, "given"
+    return sched, objective_of(instance, sched), "given"
 
 
 @dataclass
@@ -198,7 +197,7 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
         "mip_start": mip_start, "mip_rel_gap": 0.0, "mip_abs_gap": MIP_ABS_GAP, "max_nonzeros": max_nonzeros,
         "ub": ub, "ub_source": ub_source, **highs_options,
     }
-    result = Result(solver="milp", status="feasible", bound=float(lower_bound(instance)), schedule=ub_sched,
+    result = Result(solver="milp", bound=float(lower_bound(instance)), schedule=ub_sched,
                     solver_version=solver_version(), threads=threads, seed=seed, params=params)
     windows = optimality_windows(instance, ub) if window_cut else start_windows(instance, ub, cut=False)
     try:
@@ -210,9 +209,9 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
         model = build_model(instance, windows, relax=False, aggregate=aggregate, core=rows,
                             max_nonzeros=max_nonzeros)
     except ModelTooLarge as exc:
-        result.status, result.message = "error", f"{exc}; UB {ub} from {ub_source}"
+        result.termination, result.message = Termination.ERROR, f"{exc}; UB {ub} from {ub_source}"
         result.wall_time = time.perf_counter() - t0
-        return finish(result, instance)
+        return result
     classes = model.classes
     start = class_counts(classes, ub_sched.starts) if mip_start else None
     if "presolve" not in highs_options and estimated_nonzeros(classes) > PRESOLVE_OFF_ABOVE:
@@ -223,19 +222,19 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
 
     if run.counts is not None:
         mip_sched = Schedule.from_starts(instance, disaggregate(classes, run.counts, instance.n))
-        if checked(instance, mip_sched).tel < ub:
+        if objective_of(instance, mip_sched) < ub:
             result.schedule = mip_sched
     for bound in (run.bound, cut_loop_bound):
         if bound is not None:
             result.bound = max(result.bound, float(bound))
-    result.status = "time-limit" if run.time_limit_hit else "feasible"
+    result.termination = Termination.TIME_LIMIT if run.time_limit_hit else Termination.CONVERGED
     result.message = (f"UB {ub} from {ub_source}; HiGHS incumbent {run.incumbent}, dual bound {run.bound}; "
                       f"root LP with core rows {cut_loop_bound}")
     if run.start_accepted is not None:
         result.message += "; MIP start accepted" if run.start_accepted else "; MIP start REJECTED"
     if not (run.optimal or run.time_limit_hit or run.counts is not None):
-        result.status, result.message = "error", f"HiGHS ended with '{run.status}'; {result.message}"
+        result.termination, result.message = Termination.ERROR, f"HiGHS ended with '{run.status}'; {result.message}"
     result.solver_status = run.status
     params.update(classes=len(classes), core_rows=len(model.core), **run.size)
     result.wall_time = time.perf_counter() - t0
-    return finish(result, instance)
+    return result

@@ -1,12 +1,27 @@
 import json
-import subprocess
-import sys
 
 import pytest
+from helpers import EXACT_SOLVERS, WORKED
 
-from kvsched import Instance
 
-WORKED = Instance(6, (2, 2, 2, 2), (1, 1, 2, 3))  # docs/model.md §1.8 worked check
+def pytest_addoption(parser):
+    parser.addoption("--solvers", default=",".join(EXACT_SOLVERS),
+                     help=f"comma-separated exact solvers the per-solver tests run with (default: all of "
+                          f"{','.join(EXACT_SOLVERS)})")
+
+
+def selected_solvers(config) -> list:
+    names = [name for name in config.getoption("solvers").split(",") if name]
+    unknown = sorted(set(names) - set(EXACT_SOLVERS))
+    if unknown or not names:
+        raise pytest.UsageError(f"--solvers: unknown {unknown or 'empty list'}; known: {', '.join(EXACT_SOLVERS)}")
+    return names
+
+
+def pytest_generate_tests(metafunc):
+    """A test that takes ``solver`` runs once per solver of ``--solvers`` (as PyJobShop does)."""
+    if "solver" in metafunc.fixturenames:
+        metafunc.parametrize("solver", selected_solvers(metafunc.config))
 
 
 @pytest.fixture
@@ -23,11 +38,11 @@ def write_json(tmp_path):
     return _write
 
 
-def run_cli(*args, timeout=600):
-    """Run ``python -m kvsched ARGS`` in a subprocess; returns CompletedProcess."""
-    return subprocess.run([sys.executable, "-m", "kvsched", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+@pytest.fixture(scope="session")
+def optima():
+    """The brute-force optimum of every ``agreement_instance(seed)``, seed 0..49."""
+    from helpers import agreement_instance
 
+    from kvsched import models
 
-def last_json(stdout: str) -> dict:
-    return json.loads(stdout.strip().splitlines()[-1])
+    return {seed: models.solve("brute", agreement_instance(seed)) for seed in range(50)}

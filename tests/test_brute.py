@@ -1,16 +1,20 @@
 """The exhaustive oracle: hand-computed optima and agreement with plain enumeration."""
 
+import functools
 import itertools
 
 import pytest
+from helpers import small_instance
 
-from kvsched import Instance
+from kvsched import Instance, models
 from kvsched.bounds import lower_bound
-from kvsched.generators import random_family, tiny
+from kvsched.generators import random_family
 from kvsched.heuristics import best_of
-from kvsched.models.brute import solve_brute
 from kvsched.models.windows import start_windows
 from kvsched.validator import validate
+
+# the solvers return raw results; ``models.solve`` validates them (once): tests go through it
+solve_brute = functools.partial(models.solve, "brute")
 
 
 def test_spec_worked_instance_optimum_is_11(worked):
@@ -60,15 +64,6 @@ def enumerate_optimum(inst):
     return best
 
 
-def small_instance(seed):
-    """n = 2..4 with memory binding (M = 14 or the ``tiny`` family), some with arrivals."""
-    n = 2 + seed % 3
-    rate = 0.5 if seed % 3 == 1 else None
-    if seed % 2:
-        return tiny(n, seed=seed, rate=rate)
-    return random_family(n, seed=seed, M=14, s_max=6, o_max=8, rate=rate)
-
-
 @pytest.mark.parametrize("seed", range(30))
 def test_agrees_with_plain_enumeration(seed):
     inst = small_instance(seed)
@@ -79,10 +74,11 @@ def test_agrees_with_plain_enumeration(seed):
 
 
 def test_plain_enumeration_sees_heuristic_suboptimality():
-    # the cross-check above is not vacuous: on 7 of the 30 instances the best heuristic loses
+    # the cross-check above is not vacuous: on 5 of the 30 instances the best heuristic loses
+    # (the Poisson-arrival ones drawn with kvsched.generators.poisson_arrivals)
     instances = [small_instance(seed) for seed in range(30)]
     worse = [seed for seed, inst in enumerate(instances) if enumerate_optimum(inst) < best_of(inst).objective]
-    assert worse == [5, 7, 8, 14, 17, 19, 29]
+    assert worse == [5, 8, 14, 17, 29]
 
 
 def test_refuses_more_than_seven_requests():

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import last_json, run_cli
+from helpers import last_json, run_cli
 
 from kvsched import Instance, Schedule, validate
 from kvsched.generators import FAMILIES
@@ -12,7 +12,7 @@ from kvsched.models.certify import certify
 def test_certify_worked_instance_is_optimal(worked):
     cert = certify(worked, time_limit=20, hard_limit=False)
     assert cert.optimal and cert.status == "optimal" and cert.objective == 11 and cert.gap == 0
-    assert validate(worked, cert.schedule).tel == 11
+    assert validate(worked, cert.schedule).objective == 11
     by = {r.solver: r for r in cert.records}
     assert by["mcsf"].objective == 11 and by["brute"].status in ("optimal", "skipped")
     data = cert.to_json()
@@ -25,7 +25,7 @@ def test_unproven_instance_is_not_called_optimal():
     cert = certify(inst, time_limit=1.0, threads=1, hard_limit=False)
     assert cert.bound <= cert.objective
     assert not cert.optimal and cert.status == "feasible" and cert.gap > 0
-    assert validate(inst, cert.schedule).tel == cert.objective
+    assert validate(inst, cert.schedule).objective == cert.objective
     assert cert.objective <= min(r.objective for r in cert.records if r.objective is not None)
 
 
@@ -47,13 +47,13 @@ def test_bound_above_a_validated_incumbent_is_an_error(worked):
     from kvsched.result import Result, finish
 
     sched = Schedule.from_starts(worked, [0, 0, 1, 3])  # TEL 11
-    ok = finish(Result(solver="x", status="optimal", bound=10.0, schedule=sched), worked)
+    ok = finish(Result(solver="x", termination="converged", bound=10.0, schedule=sched), worked)
     assert ok.status == "feasible" and ok.objective == 11 and ok.gap == 1 / 11  # the label is not trusted
-    up = finish(Result(solver="x", status="feasible", bound=10.2, schedule=sched), worked)
+    up = finish(Result(solver="x", bound=10.2, schedule=sched), worked)
     assert up.status == "optimal" and up.gap == 0  # ceil(10.2) = 11
-    tight = finish(Result(solver="x", status="feasible", bound=10.9999999, schedule=sched), worked)
+    tight = finish(Result(solver="x", bound=10.9999999, schedule=sched), worked)
     assert tight.status == "optimal"
-    bad = finish(Result(solver="x", status="optimal", bound=11.5, schedule=sched), worked)
+    bad = finish(Result(solver="x", termination="converged", bound=11.5, schedule=sched), worked)
     assert bad.status == "error" and "bound 11.5 exceeds the validated objective 11" in bad.message
 
 

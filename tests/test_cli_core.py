@@ -2,7 +2,7 @@
 
 
 import pytest
-from conftest import last_json, run_cli
+from helpers import last_json, run_cli
 
 WORKED = {"M": 6, "requests": [{"prompt": 2, "output": o} for o in (1, 1, 2, 3)]}
 CONTRACT = {"objective", "bound", "status", "gap", "starts", "runs", "wall_time"}

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from click.testing import CliRunner
-from conftest import last_json, run_cli
+from helpers import last_json, run_cli
 
 from kvsched import datasets
 from kvsched.datasets import DatasetError, download, fetch, sha256_file

@@ -20,7 +20,7 @@ from kvsched.experiments.empirical import (
 )
 from kvsched.heuristics.online import run_policy
 from kvsched.instance import Instance
-from kvsched.models.certify import Certificate
+from kvsched.result import Result, finish
 from kvsched.schedule import Schedule
 from kvsched.theory import families as fam
 from kvsched.theory.ratios import amax_lower, amax_upper
@@ -30,11 +30,11 @@ WORKED = Instance(6, (2,) * 4, (1, 1, 2, 3))  # docs/model.md §1.8 worked check
 
 def test_ratio_is_only_taken_against_a_proven_optimum():
     sched = Schedule.from_starts(WORKED, [0, 0, 1, 3])
-    proven = Certificate(WORKED, 11, 11.0, sched, "mcsf", "brute")
+    proven = finish(Result("certify", bound=11.0, schedule=sched), WORKED)
     assert opt_ratio(15, proven) == {"alg": 15, "opt": 11, "best_known": 11, "bound": 11.0,
                                      "denominator": PROVEN, "ratio": 15 / 11, "ratio_lower": 15 / 11,
                                      "ratio_upper": 15 / 11}
-    gap = Certificate(WORKED, 11, 9.2, sched, "mcsf", "closed-form")  # OPT in [10, 11]
+    gap = finish(Result("certify", bound=9.2, schedule=sched), WORKED)  # OPT in [10, 11]
     row = opt_ratio(15, gap)
     assert row["denominator"] == BOUND_ONLY and row["ratio"] is None and row["opt"] is None
     assert row["ratio_lower"] == 15 / 11 and row["ratio_upper"] == 15 / 10
@@ -106,7 +106,7 @@ def test_cr_small_task_rows_and_summary():
     for label in ("mcsf", "amax"):
         row = task(case, Algorithm(label))
         assert row["denominator"] == PROVEN and row["opt"] == 12  # tiny n=5 seed 0: OPT 12 (oracle)
-        assert row["ratio"] == row["incumbent"] / 12 and row["bound"] == 12.0
+        assert row["ratio"] == row["objective"] / 12 and row["bound"] == 12.0
         rows.append({**{k: v for k, v in row.items() if k != "schedule"}, "algorithm": label,
                      "instance_params": "{}", "status": row["status"]})
     big = InstanceSpec("amin-fluid", 50, 0, {"u": 2})

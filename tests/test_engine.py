@@ -33,7 +33,7 @@ def test_fcfs_order_and_arrivals():
     sched = fcfs(inst)
     # t=0: 0 starts. t=2: round 3 holds 9 + (3+1) = 13 > 10 -> wait; t=3: 0 done, 1 starts.
     assert sched.starts == [0, 3, 5]
-    assert validate(inst, sched).tel == 3 + 2 + 1
+    assert validate(inst, sched).objective == 3 + 2 + 1
 
 
 def _brute_fits(M, running, t, s, o):

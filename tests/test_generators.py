@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 
 from kvsched import heuristics
 from kvsched.generators import FAMILIES, GeneratorError, generate, known_optimum

@@ -42,14 +42,14 @@ def test_task_tiny_trials_proven_optimal_and_proven_suboptimal():
     # jaillet n=4 seed 6: M = 39, s = 3, o = (13, 35, 14, 24); MC-SF 119, exhaustive optimum 114
     row = run_trial(4, 6)
     assert row["status"] == "optimal" and row["optimum"] == "proven-optimal"
-    assert row["mcsf"] == 119 and row["incumbent"] == 114 and row["bound"] == 114
+    assert row["mcsf"] == 119 and row["objective"] == 114 and row["bound"] == 114
     assert row["verdict"] == J.PROVEN_SUBOPTIMAL
     assert row["mcsf_over_best"] == pytest.approx(119 / 114)
     assert row["mcsf_over_ceil_bound"] == pytest.approx(119 / 114)
     assert row["lp_status"] == "skipped"  # certify already proved the optimum
     # jaillet n=4 seed 1: M = 39, s = 3, o = (35, 2, 6, 30); MC-SF is optimal (100)
     row = run_trial(4, 1)
-    assert (row["mcsf"], row["incumbent"], row["bound"]) == (100, 100, 100)
+    assert (row["mcsf"], row["objective"], row["bound"]) == (100, 100, 100)
     assert row["verdict"] == J.PROVEN_OPTIMAL and row["mcsf_over_ceil_bound"] == 1.0
     assert row["schedule_hash"] and row["status"] == "optimal"
 
@@ -106,7 +106,7 @@ def test_quick_run_through_the_runner_on_a_tiny_experiment(tmp_path):
     summary = run_experiment(tiny, quick=True, results_dir=tmp_path, progress=False, plots=True)
     assert summary.tasks == 1 and summary.computed == 1 and not summary.errors
     df = pd.read_csv(tmp_path / "jaillet-synthetic" / "quick" / "results.csv")
-    assert list(df["verdict"]) == [J.PROVEN_SUBOPTIMAL] and list(df["incumbent"]) == [114]
+    assert list(df["verdict"]) == [J.PROVEN_SUBOPTIMAL] and list(df["objective"]) == [114]
     assert (tmp_path / "jaillet-synthetic" / "quick" / "summary.png").exists()
     assert "MC-SF proven suboptimal" in (tmp_path / "jaillet-synthetic" / "quick" / "summary.md").read_text()
 

@@ -4,7 +4,7 @@ set (`kvsched demo`) and run `kvsched reproduce --quick` on real (uncached) expe
 import json
 from pathlib import Path
 
-from conftest import last_json, run_cli
+from helpers import last_json, run_cli
 
 
 def test_demo_certifies_the_default_set():

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import online_instance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,20 +14,6 @@ from kvsched.instance import Instance
 from kvsched.simulator import PolicyView
 
 WORKED = Instance(6, (2, 2, 2, 2), (1, 1, 2, 3), lowers=(1,) * 4, uppers=(4,) * 4)
-
-
-def random_instance(rng, n_max=25, arrivals=True, intervals="containing"):
-    n = int(rng.integers(1, n_max + 1))
-    M = int(rng.integers(8, 60))
-    s = rng.integers(1, 6, n)
-    o = np.array([rng.integers(1, M - x + 1) for x in s])
-    a = rng.integers(0, 15, n) if arrivals else np.zeros(n, dtype=int)
-    lo = np.maximum(1, o - rng.integers(0, 12, n))
-    up = o + rng.integers(0, 12, n)
-    if intervals == "wrong":  # o_i may lie outside [l_i, u_i]
-        lo, up = np.maximum(1, o + rng.integers(-8, 9, n)), None
-        up = lo + rng.integers(0, 8, n)
-    return Instance(M, tuple(s.tolist()), tuple(o.tolist()), tuple(a.tolist()), tuple(lo.tolist()), tuple(up.tolist()))
 
 
 # ------------------------------------------------------------------ worked checks (docs/model.md §1.8)
@@ -55,25 +42,22 @@ def test_amax_random_ties_run_one_at_a_time():
 
 # ------------------------------------------------------------------ H-SF and point predictions
 def test_hsf_equals_engine_mcsf():
-    rng = np.random.default_rng(7)
-    for _ in range(60):
-        inst = random_instance(rng)
+    for k in range(60):
+        inst = online_instance(7000 + k)
         assert run_policy("hsf", inst).schedule.runs == mcsf(inst).runs
 
 
 def test_exact_point_predictions_equal_offline_baselines():
-    rng = np.random.default_rng(8)
-    for _ in range(40):
-        inst = predictions.exact(random_instance(rng))
+    for k in range(40):
+        inst = predictions.exact(online_instance(8000 + k))
         assert run_policy("mcsf", inst).schedule.runs == mcsf(inst).runs
         assert run_policy("fcfs", inst).schedule.runs == fcfs(inst).runs
 
 
 def test_underestimating_points_cancel_and_margin_protects():
-    rng = np.random.default_rng(9)
     cancels = 0
     for k in range(30):
-        inst = random_instance(rng, n_max=30, arrivals=False)
+        inst = online_instance(9000 + k, n_max=30, arrivals=False)
         low = predictions.noisy_points(inst, 0.2, bias=-0.5, seed=k)  # predictions 0.4-0.6 o
         cancels += run_policy("mcsf", low).report.cancelled_runs  # validated inside
         # a margin lifting every prediction to at least o_i: a safe upper bound, no cancel
@@ -85,9 +69,8 @@ def test_underestimating_points_cancel_and_margin_protects():
 
 # ------------------------------------------------------------------ A_max
 def test_amax_never_cancels_when_upper_ends_hold():
-    rng = np.random.default_rng(10)
     for seed in range(60):
-        inst = random_instance(rng)
+        inst = online_instance(10_000 + seed)
         for reuse in (True, False):
             res = run_policy("amax", inst, seed=seed, reuse_freed=reuse)
             assert res.report.cancelled_runs == 0
@@ -95,9 +78,8 @@ def test_amax_never_cancels_when_upper_ends_hold():
 
 # ------------------------------------------------------------------ A_min
 def test_amin_with_exact_intervals_equals_hsf():
-    rng = np.random.default_rng(11)
-    for _ in range(40):
-        inst = predictions.exact(random_instance(rng))
+    for k in range(40):
+        inst = predictions.exact(online_instance(11_000 + k))
         for conv in ("W", "V1"):
             res = run_policy("amin", inst, tie_break="arrival", convention=conv)
             assert res.schedule.runs == mcsf(inst).runs
@@ -138,8 +120,7 @@ def test_amin_starts_from_the_lower_end_of_each_requests_interval():
 @given(seed=st.integers(0, 10**6), conv=st.sampled_from(["W", "V1"]), wrong=st.booleans(),
        arrivals=st.booleans())
 def test_amin_schedules_always_validate(seed, conv, wrong, arrivals):
-    inst = random_instance(np.random.default_rng(seed), arrivals=arrivals,
-                           intervals="wrong" if wrong else "containing")
+    inst = online_instance(seed, arrivals=arrivals, intervals="wrong" if wrong else "containing")
     res = run_policy("amin", inst, seed=seed, convention=conv)  # finish() validates
     assert res.report.feasible and res.objective >= lower_bound(inst)
 
@@ -147,7 +128,7 @@ def test_amin_schedules_always_validate(seed, conv, wrong, arrivals):
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10**6))
 def test_amax_with_wrong_intervals_still_validates(seed):
-    inst = random_instance(np.random.default_rng(seed), intervals="wrong")
+    inst = online_instance(seed, intervals="wrong")
     assert run_policy("amax", inst, seed=seed).report.feasible
 
 

@@ -131,3 +131,29 @@ def test_comparison_by_hand(tmp_path):
     assert all(d.relative == pytest.approx(0.0005 / 1.0005) for d in strict.differences if d.column == "ratio worst")
 
     assert not REF.compare_to_reference("cr-small", CR_SMALL, run, tmp_path / "none").has_reference
+
+
+def test_trace_against_generator_is_named(tmp_path):
+    """A run without the shared traces generates other conversation instances: the numbers
+    that move are flagged and the comparison names both workload sources."""
+    from kvsched.experiments.wang_workloads import EXPERIMENT as WANG
+
+    quick = REPO_ROOT / "results" / "wang-workloads" / "quick"
+    ref = pd.read_csv(quick / "results.csv")
+    run = ref.copy()
+    conv = (run["family"] == "conversation") & (run["n"] == 200)
+    run.loc[conv, "instance_hash"] = "f" * 64
+    run.loc[conv, "workload_source"] = "LMSYS-like generator"
+    run.loc[conv, "objective"] = run.loc[conv, "objective"] * 2
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    run.to_csv(run_dir / "results.csv", index=False)
+    shutil.copyfile(quick / "run.json", run_dir / "run.json")
+    cmp = REF.compare_to_reference("wang-workloads", WANG, run_dir, quick)
+    assert {d.row.split()[0] for d in cmp.differences} == {"conversation"}
+    assert {d.column for d in cmp.differences} >= {"mean TCT", "mean TCT/bound", "worst TCT/bound"}
+    [text] = [s for s in cmp.inputs if s.startswith("instances:")]
+    src = sorted(set(ref.loc[conv, "workload_source"]))
+    assert text == (f"instances: 1 of {len(ref.drop_duplicates(REF.INSTANCE_ID))} generated instances differ "
+                    f"(workload source: LMSYS-like generator in this run, {'; '.join(src)} in the reference)")
+    assert "DIFFERS" in REF.render(cmp)

@@ -21,14 +21,12 @@ from kvsched.experiments import jaillet_synthetic as J
 from kvsched.experiments import reproduce as R
 from kvsched.experiments.runner import RunSummary, row_from_result, run_experiment
 from kvsched.paths import REPO_ROOT
-from kvsched.result import finish
 
 
 def cheap_task(case, algorithm):
     """The jaillet row shape with MC-SF as the best schedule and the closed-form bound."""
-    res = heuristics.run("mcsf", case.instance)
-    res.bound = float(lower_bound(case.instance))
-    row = row_from_result(finish(res, case.instance))
+    res = heuristics.run("mcsf", case.instance, bound=float(lower_bound(case.instance)))
+    row = row_from_result(res)
     row.update(model=case.spec.params["model"], requests=case.instance.n, mcsf=res.objective,
                verdict=J.verdict(res.objective, res.objective, res.bound),
                optimum="proven-optimal" if res.status == "optimal" else "gap-only",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import last_json
+from helpers import last_json
 
 from kvsched import experiments
 from kvsched.experiments.cache import CacheWarning, ResultStore
@@ -232,8 +232,8 @@ def test_csv_schedule_hashes_match_revalidated_stored_schedules(tmp_path):
         rep = validate(inst, sched)
         assert rep.feasible
         assert sched.digest == row["schedule_hash"]
-        assert str(rep.tel) == row["incumbent"]
-        assert int(row["bound"]) <= rep.tel
+        assert str(rep.objective) == row["objective"]
+        assert int(row["bound"]) <= rep.objective
 
 
 def lying_task(case, algorithm):
@@ -242,9 +242,9 @@ def lying_task(case, algorithm):
         raise ValueError("boom")
     if algorithm.name == "off-by-one":
         sched = Schedule.from_starts(case.instance, [sum(case.instance.outputs[:i]) for i in range(case.instance.n)])
-        return {"status": "feasible", "incumbent": validate(case.instance, sched).tel - 1, "schedule": sched}
+        return {"status": "feasible", "objective": validate(case.instance, sched).objective - 1, "schedule": sched}
     sched = Schedule.from_starts(case.instance, [0] * case.instance.n)
-    return {"status": "feasible", "incumbent": sum(case.instance.outputs), "schedule": sched}
+    return {"status": "feasible", "objective": sum(case.instance.outputs), "schedule": sched}
 
 
 def test_invalid_schedules_and_exceptions_become_uncached_error_rows(tmp_path):
@@ -257,8 +257,8 @@ def test_invalid_schedules_and_exceptions_become_uncached_error_rows(tmp_path):
     assert [r["status"] for r in rows] == ["error", "error", "error"]
     assert rows[0]["message"].startswith("schedule rejected by the validator: memory violation: round 1")
     assert rows[1]["message"] == "ValueError: boom"
-    tel = int(rows[2]["incumbent"]) + 1  # one request at a time: a feasible schedule, misreported
-    assert rows[2]["message"] == f"incumbent {tel - 1} != validated TEL {tel}"
+    tel = int(rows[2]["objective"]) + 1  # one request at a time: a feasible schedule, misreported
+    assert rows[2]["message"] == f"objective {tel - 1} != validated TEL {tel}"
     assert not cache_path(bad, tmp_path).exists()
 
 
@@ -271,7 +271,7 @@ def test_registry_and_demo_spec():
 
 
 def test_cli_quick_demo(tmp_path):
-    from conftest import run_cli
+    from helpers import run_cli
 
     res = run_cli("experiment", "demo-baselines", "--quick", "--results", tmp_path, "--no-progress", "--json")
     assert res.returncode == 0, res.stderr
@@ -283,7 +283,7 @@ def test_cli_quick_demo(tmp_path):
     rows = read_csv(outdir / "results.csv")
     assert len(rows) == 27 and {r["status"] for r in rows} <= {"feasible", "optimal"}
     for r in rows:  # the closed-form bound never exceeds a validated schedule
-        assert int(r["bound"]) <= int(r["incumbent"])
+        assert int(r["bound"]) <= int(r["objective"])
     assert (outdir / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     md = (outdir / "summary.md").read_text()
     assert "kvsched experiment demo-baselines --quick" in md and "| random | 50 | mcsf | 3 |" in md

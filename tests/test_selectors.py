@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import selector_pool
 
 from kvsched.heuristics.selectors import (
     SELECTORS,
@@ -25,15 +26,6 @@ from kvsched.schedule import Schedule
 from kvsched.validator import validate
 
 
-def _pool(rng, n_max=12, M_lo=10, M_hi=60, s_max=12, o_max=12):
-    n = int(rng.integers(1, n_max + 1))
-    M = int(rng.integers(M_lo, M_hi + 1))
-    s = rng.integers(1, s_max + 1, n)
-    o = np.maximum(1, np.minimum(rng.integers(1, o_max + 1, n), M - s))
-    keep = s + o <= M
-    return s[keep], o[keep], M
-
-
 def _brute(s, o, M, margin=0):
     """Best (sum o, |X|) over all subsets whose every member's constraint, with ``margin``
     added per counted member, is <= M."""
@@ -51,9 +43,8 @@ def _val(o, X):
 
 
 def test_batch_peak_is_the_validated_peak_of_a_joint_start():
-    rng = np.random.default_rng(3)
-    for _ in range(60):
-        s, o, M = _pool(rng, n_max=8, M_hi=200)
+    for k in range(60):
+        s, o, M = selector_pool(300 + k, n_max=8, M_hi=200)
         inst = Instance(10**6, tuple(s.tolist()), tuple(o.tolist()))
         rep = validate(inst, Schedule.from_starts(inst, [0] * len(s)))
         assert rep.peak_memory == batch_peak(s, o)
@@ -67,10 +58,9 @@ def test_batch_peak_hand_cases():
 
 
 def test_exact_dp_equals_enumeration_on_120_pools():
-    rng = np.random.default_rng(20250806)
     checked = 0
-    for _ in range(120):
-        s, o, M = _pool(rng)
+    for k in range(120):
+        s, o, M = selector_pool(20250806 + k)
         if not len(s):
             continue
         X = dp_select(s, o, M)
@@ -92,10 +82,9 @@ def test_exact_dp_hand_case():
 def test_scaled_dp_guarantee(epsilon):
     """Feasible; never better than the exact DP; at least as good as every batch that
     fits with a margin of (delta - 1) per counted member (the stated guarantee)."""
-    rng = np.random.default_rng(int(epsilon * 100))
     grids = set()
-    for _ in range(60):
-        s, o, M = _pool(rng, n_max=10, M_lo=40, M_hi=160, s_max=30, o_max=20)
+    for k in range(60):
+        s, o, M = selector_pool(int(epsilon * 100) * 1000 + k, n_max=10, M_lo=40, M_hi=160, s_max=30, o_max=20)
         if not len(s):
             continue
         delta = scaled_grid(s, o, M, epsilon)
@@ -126,10 +115,9 @@ def test_scaled_dp_returns_a_lone_request_when_rounding_loses_everything():
 
 @pytest.mark.parametrize("name", ["swap", "quantile", "scaled-dp"])
 def test_heuristic_selectors_never_beat_exact_and_are_feasible(name):
-    rng = np.random.default_rng(11)
     strictly_worse = 0
-    for _ in range(100):
-        s, o, M = _pool(rng)
+    for k in range(100):
+        s, o, M = selector_pool(1100 + k)
         if not len(s):
             continue
         X = SELECTORS[name](s, o, M)
@@ -178,9 +166,8 @@ def test_longest_feasible_prefix_both_paths_agree_with_enumeration():
 
 
 def test_max_batch_size_bounds_every_batch():
-    rng = np.random.default_rng(8)
-    for _ in range(50):
-        s, o, M = _pool(rng, n_max=10)
+    for k in range(50):
+        s, o, M = selector_pool(800 + k, n_max=10)
         if not len(s):
             continue
         assert len(dp_select(s, o, M)) <= max_batch_size(s, o, M)

@@ -84,8 +84,8 @@ def test_timeline_notifications_and_cancelled_runs():
     assert pol.arrived == [(0, [0]), (1, [1])]
     assert pol.finished == [(3, [0]), (8, [1])]
     assert dict(pol.seen)[2] == {0: 2, 1: 1}  # tokens generated so far in the current run
-    rep = finish(Result("scripted", "feasible", schedule=sched), inst).report
-    assert (rep.tel, rep.cancelled_runs, rep.wasted_tokens) == (3 + 7, 1, 1)
+    rep = finish(Result("scripted", schedule=sched), inst).report
+    assert (rep.objective, rep.cancelled_runs, rep.wasted_tokens) == (3 + 7, 1, 1)
 
 
 def test_overflow_is_an_error_of_the_policy():
@@ -131,14 +131,14 @@ def test_arrival_helpers():
 
 
 def test_cli_simulate_json_contract(write_json):
-    from conftest import last_json, run_cli
+    from helpers import last_json, run_cli
 
     path = write_json({"M": 6, "requests": [{"prompt": 2, "output": o, "lower": 1, "upper": 4} for o in (1, 1, 2, 3)]})
     out = run_cli("simulate", "hsf", path, "--json")
     assert out.returncode == 0, out.stderr
     d = last_json(out.stdout)
     assert d["objective"] == 11 and d["starts"] == [0, 0, 1, 3] and d["status"] in ("feasible", "optimal")
-    assert d["summary"]["TEL"] == 11 and d["summary"]["cancellations"] == 0
+    assert d["summary"]["objective"] == 11 and d["summary"]["cancellations"] == 0
     for key in ("bound", "gap", "runs", "wall_time"):
         assert key in d
     out = run_cli("simulate", "amin", path, "--predictions", "rough", "--convention", "V1", "--json")

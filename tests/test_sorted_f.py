@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-from conftest import last_json, run_cli
+from helpers import heuristic_instance, last_json, run_cli
 
 from kvsched import heuristics
 from kvsched.generators import sf_lower_bound
@@ -24,14 +24,6 @@ from kvsched.validator import validate
 # TCT = o2 n2 + (o2 + o1) n1 = 18 + 5 = 23; batch 1 first (what SF does, o1 < o2):
 # o1 n1 + (o1 + o2) n2 = 2 + 30 = 32.
 TWO_BATCH = Instance(24, (22,) + (1,) * 6, (2,) + (3,) * 6)
-
-
-def _random_instance(rng, n, M=30, arrivals=False):
-    s = rng.integers(1, 9, n)
-    o = rng.integers(1, 12, n)
-    o = np.minimum(o, M - s)
-    a = rng.integers(0, 15, n) if arrivals else np.zeros(n, int)
-    return Instance(M, tuple(s.tolist()), tuple(o.tolist()), tuple(a.tolist()))
 
 
 def _naive_place(inst, order, backfill=False):
@@ -86,7 +78,7 @@ def test_spec_worked_check_instance():
 def test_placement_matches_naive_reference(backfill):
     rng = np.random.default_rng(7)
     for trial in range(25):
-        inst = _random_instance(rng, int(rng.integers(2, 25)), arrivals=trial % 2 == 1)
+        inst = heuristic_instance(700 + trial, int(rng.integers(2, 25)), arrivals=trial % 2 == 1)
         order = rng.permutation(inst.n)
         sched = place(inst, order, backfill=backfill)
         assert sched.starts == _naive_place(inst, order, backfill)
@@ -109,7 +101,7 @@ def test_placement_matches_naive_reference_on_long_horizons():
 def test_every_sorted_f_schedule_validates():
     rng = np.random.default_rng(42)
     for trial in range(12):
-        inst = _random_instance(rng, int(rng.integers(3, 40)), arrivals=trial % 3 == 0)
+        inst = heuristic_instance(4200 + trial, int(rng.integers(3, 40)), arrivals=trial % 3 == 0)
         for sel in SELECTORS:
             for backfill in (False, True):
                 res = heuristics.run("sorted-f", inst, selector=sel, backfill=backfill)  # finish validates
@@ -120,8 +112,7 @@ def test_every_sorted_f_schedule_validates():
 
 
 def test_sorted_f_order_is_a_partition_into_batches_by_ascending_o():
-    rng = np.random.default_rng(9)
-    inst = _random_instance(rng, 60)
+    inst = heuristic_instance(9, 60)
     for sel in SELECTORS:
         order = sorted_f_order(inst, selector=sel)
         flat = np.concatenate(order)
@@ -131,8 +122,7 @@ def test_sorted_f_order_is_a_partition_into_batches_by_ascending_o():
 
 
 def test_pool_of_one_is_the_promise_order():
-    rng = np.random.default_rng(1)
-    inst = _random_instance(rng, 30)
+    inst = heuristic_instance(1, 30)
     order = np.concatenate(sorted_f_order(inst, pool=1))
     assert order.tolist() == promise_order(inst.s, inst.o).tolist()
     key = inst.o * (inst.s + inst.o)

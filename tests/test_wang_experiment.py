@@ -4,14 +4,13 @@ never below their bound), hand-computed SF / Sorted-F values on sf-blockers, the
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
+from helpers import run_quick
 
 from kvsched import experiments
 from kvsched.bounds import lower_bound
 from kvsched.experiments import wang_workloads as W
 from kvsched.experiments.cache import ResultStore
-from kvsched.experiments.runner import run_experiment
 from kvsched.experiments.spec import Grid, InstanceSpec
 from kvsched.schedule import Schedule
 from kvsched.theory.families import sf_blocker_family
@@ -29,8 +28,7 @@ TINY = dataclasses.replace(
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("wang")
-    summary = run_experiment(TINY, quick=True, results_dir=out, progress=False, plots=False)
-    df = pd.read_csv(out / "test-wang-tiny" / "quick" / "results.csv")
+    summary, df = run_quick(TINY, out)
     return summary, df, out
 
 
@@ -45,12 +43,12 @@ def test_tiny_grid_rows(tiny_run):
     summary, df, _ = tiny_run
     assert summary.errors == [] and summary.tasks == 3 * len(W.ALGORITHMS) == len(df)
     assert (df["status"] != "error").all()
-    for col in ("bound", "incumbent", "bound_kind", "workload_source", "unit", "ratio", "heuristic_time",
+    for col in ("bound", "objective", "bound_kind", "workload_source", "unit", "ratio", "heuristic_time",
                 "schedule_hash"):
         assert df[col].notna().all(), col
     # every schedule is at least its bound; the ratio column is TCT / bound
-    assert (df["incumbent"] >= df["bound"] - 1e-9).all()
-    assert np.allclose(df["ratio"], df["incumbent"] / df["bound"])
+    assert (df["objective"] >= df["bound"] - 1e-9).all()
+    assert np.allclose(df["ratio"], df["objective"] / df["bound"])
     kinds = df.groupby("family")["bound_kind"].agg(set)
     assert kinds["conversation"] == {"closed-form"}
     assert kinds["long-prompt"] == {"lp"} and kinds["sf-blockers"] == {"lp"}
@@ -65,7 +63,7 @@ def test_sf_blockers_hand_values(tiny_run):
     batches of 5 small ones first (F = 10 / 25), then the blockers, then the last small one:
     5 (2 + 4 + 6) + 7 + 8 + 9 + 10 + 12 = 106."""
     _, df, _ = tiny_run
-    fam = df[df["family"] == "sf-blockers"].set_index("label")["incumbent"]
+    fam = df[df["family"] == "sf-blockers"].set_index("label")["objective"]
     assert fam["mcsf"] == 142 and fam["fcfs"] == 142
     assert fam["sorted-f(selector=dp)"] == 106
     lp = df[df["family"] == "sf-blockers"]["bound"].iloc[0]
@@ -80,7 +78,7 @@ def test_stored_schedules_revalidate(tiny_run):
         spec = InstanceSpec.from_dict(rec["instance"])
         inst = W.generate(spec)
         rep = validate(inst, Schedule(tuple(tuple(tuple(r) for r in rs) for rs in rec["schedule"])))
-        assert rep.feasible and rep.tel == row.incumbent
+        assert rep.feasible and rep.objective == row.objective
 
 
 def test_summary_and_compare(tiny_run):

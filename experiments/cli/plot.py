@@ -33,7 +33,7 @@ def plot_cmd(instance_path, schedule_path, out_path, title):
     except OSError as exc:
         raise click.ClickException(f"cannot write {out_path}: {exc.strerror}") from None
     rep = validate(inst, sched)
-    state = f"TEL {rep.tel}" if rep.feasible else f"INFEASIBLE ({rep.message})"
+    state = f"TEL {rep.objective}" if rep.feasible else f"INFEASIBLE ({rep.message})"
     click.echo(f"wrote {out_path}: {inst.n} requests, {sched.cancelled_runs} cancelled runs, {state}")
 
 

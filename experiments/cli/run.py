@@ -32,7 +32,7 @@ def run_cmd(heuristic, instance_path, backfill, selector, epsilon, pool, plot_pa
     except ValueError as exc:  # e.g. the exact DP's memory cap: one line, no traceback
         raise click.ClickException(str(exc)) from None
     rep = res.report
-    click.echo(f"{heuristic}: TEL {rep.tel}  avg latency {rep.avg_latency:.3f}  makespan {rep.makespan}  "
+    click.echo(f"{heuristic}: TEL {rep.objective}  avg latency {rep.avg_latency:.3f}  makespan {rep.makespan}  "
                f"peak memory {rep.peak_memory}/{inst.M}  bound {res.bound}  gap {res.gap:.4f}  "
                f"({res.wall_time:.3f} s)")
     if plot_path:

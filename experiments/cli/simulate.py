@@ -50,7 +50,7 @@ def simulate_cmd(policy, instance_path, pred, seed, convention, margin, no_reuse
         raise click.ClickException(f"policy {policy}: {exc}") from None
     summ = summary(res)
     gap = "-" if res.gap is None else f"{res.gap:.4f}"
-    click.echo(f"{policy} ({pred}): TEL {summ['TEL']}  avg latency {summ['avg_latency']:.3f}  "
+    click.echo(f"{policy} ({pred}): TEL {summ['objective']}  avg latency {summ['avg_latency']:.3f}  "
                f"cancellations {summ['cancellations']}  wasted tokens {summ['wasted_tokens']}  "
                f"bound {res.bound}  gap {gap}  ({res.wall_time:.3f} s)")
     if as_json:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from kvsched.io import read_instance, read_schedule
+from kvsched.result import Result
 from kvsched.validator import validate
 
 from ._common import INPUT_ERRORS, emit_json, json_option, load_instance
@@ -23,7 +24,7 @@ def _line(res) -> str:
 
 @click.command("solve")
 @click.argument("instance_path", metavar="INSTANCE.json", type=click.Path(dir_okay=False))
-@click.option("--solver", type=click.Choice(["milp", "cpsat", "brute", "lp"]), required=True)
+@click.option("--solver", type=click.Choice(["milp", "cpsat", "brute", "lp", "search"]), required=True)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               help="solver time limit in seconds (a hard kill follows after a grace period)")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="threads / workers")
@@ -98,24 +99,15 @@ def validate_cmd(instance_path, schedule_path, as_json):
         sys.exit(2)
     rep = validate(inst, sched)
     if rep.feasible:
-        click.echo(f"feasible: TEL {rep.tel}  TCT {rep.tct}  avg latency {rep.avg_latency:.3f}  "
+        click.echo(f"feasible: TEL {rep.objective}  TCT {rep.tct}  avg latency {rep.avg_latency:.3f}  "
                    f"makespan {rep.makespan}  peak memory {rep.peak_memory}/{inst.M}  "
                    f"cancelled runs {rep.cancelled_runs}")
     else:
         click.echo(f"infeasible: {rep.message}")
     if as_json:
-        emit_json({
-            "feasible": rep.feasible, "objective": rep.tel if rep.feasible else None,
-            "bound": None, "status": "feasible" if rep.feasible else "infeasible", "gap": None,
-            "starts": sched.starts, "runs": sched.runs_list(), "wall_time": round(time.perf_counter() - t0, 6),
-            "tct": rep.tct, "tel": rep.tel,
-            "avg_latency": rep.avg_latency, "makespan": rep.makespan, "peak_memory": rep.peak_memory,
-            "cancelled_runs": rep.cancelled_runs, "wasted_tokens": rep.wasted_tokens,
-            "message": rep.message,
-            "violation": None if rep.violation is None else {
-                "round": rep.violation.round, "memory": rep.violation.memory,
-                "requests": list(rep.violation.holders)},
-        })
+        res = Result(solver="validate", objective=rep.objective if rep.feasible else None, schedule=sched,
+                     report=rep, wall_time=time.perf_counter() - t0, message=rep.message)
+        emit_json(res.to_json())
     if not rep.feasible:
         sys.exit(1)
 

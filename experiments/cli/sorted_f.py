@@ -65,7 +65,7 @@ def batches_cmd(instance_path, selector, epsilon, pool, largest, backfill, as_js
     sched = place(inst, np.concatenate(order), backfill=backfill)
     if backfill:
         params["backfill"] = True
-    res = Result(solver=name, status="feasible", schedule=sched, wall_time=time.perf_counter() - t0,
+    res = Result(solver=name, schedule=sched, wall_time=time.perf_counter() - t0,
                  params=params, bound=lower_bound(inst))
     finish(res, inst)
     o = inst.o
@@ -74,7 +74,7 @@ def batches_cmd(instance_path, selector, epsilon, pool, largest, backfill, as_js
         click.echo(f"batch {b}: {len(X)} requests, sum o {int(o[X].sum())}, F {F[b]:.6g}: "
                    f"{' '.join(map(str, X[:20].tolist()))}{' ...' if len(X) > 20 else ''}")
     rep = res.report
-    click.echo(f"{name}: {len(order)} batches, TEL {rep.tel}, bound {res.bound}, gap {res.gap:.4f} "
+    click.echo(f"{name}: {len(order)} batches, TEL {rep.objective}, bound {res.bound}, gap {res.gap:.4f} "
                f"({res.wall_time:.3f} s)")
     if as_json:
         out = res.to_json()

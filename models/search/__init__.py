@@ -1,0 +1,251 @@
+"""Exact state-space search (``docs/model.md``, "Exact search"): best-first search over
+states (U, f) with dominance, two admissible bounds and an incumbent from the heuristics.
+
+The hot loops are compiled with numba (:mod:`.kernel`, cached on disk after the first
+call); HiGHS is imported only to compute the root LP's memory duals (:mod:`.duals`).
+Deterministic: no randomness, ties broken by the number of started requests, then by the
+heap's fixed order. Anytime: on a time or memory limit the best validated schedule is
+returned with the least g + h over the frontier as the proven bound.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import numpy as np
+
+from kvsched.instance import Instance
+from kvsched.result import Result, Termination, objective_of
+from kvsched.schedule import Schedule
+
+MAX_N = 63  #: U is a mixed-radix count vector in one int64
+MAX_M = 32767  #: memory values are stored as int16
+
+
+class _Classes:
+    """Requests with equal (s, o, a) form a class; they start in index order."""
+
+    def __init__(self, instance: Instance):
+        groups: dict = {}
+        for j, key in enumerate(zip(instance.prompts, instance.outputs, instance.arrivals)):
+            groups.setdefault(key, []).append(j)
+        self.members = list(groups.values())
+        keys = list(groups)
+        self.s = np.array([k[0] for k in keys], np.int64)
+        self.o = np.array([k[1] for k in keys], np.int64)
+        self.a = np.array([k[2] for k in keys], np.int64)
+        self.n = np.array([len(m) for m in self.members], np.int64)
+        self.vol = self.s * self.o + self.o * (self.o + 1) // 2
+        self.vorder = np.argsort(self.vol, kind="stable").astype(np.int64)
+        self.radix = np.cumprod(np.concatenate([[1], self.n[:-1] + 1])).astype(np.int64)
+
+
+def _lagrange_tables(cls: _Classes, M: int, lam: np.ndarray, H: int):
+    """``amin[c, q] = min_{q' >= q} q' + o_c + sum_k lam[q'+k] (s_c + k)`` and
+    ``lam_msuf[q] = M sum_{r >= q} lam[r]``, for q < L (beyond: lam = 0)."""
+    L = len(lam) + H + 1
+    lamp = np.zeros(L + H + 1)
+    lamp[:len(lam)] = lam
+    C = len(cls.s)
+    amin = np.empty((C, L))
+    q = np.arange(L)
+    for c in range(C):
+        a = q + cls.o[c] + sum(lamp[q + k] * (cls.s[c] + k) for k in range(1, cls.o[c] + 1))
+        a = np.minimum.accumulate(a[::-1])[::-1]
+        amin[c] = np.minimum(a, L + cls.o[c])
+    lam_l = lamp[:L].copy()
+    lam_msuf = M * np.cumsum(lam_l[::-1])[::-1]
+    return lam_l, amin, lam_msuf
+
+
+class _Store:
+    """The search's arrays; grown by doubling between kernel calls."""
+
+    POOL = ("ukey", "teff", "tt", "g", "h", "sumf", "parent", "adv", "alive", "nxt", "F", "R", "lset", "lpflag")
+
+    def __init__(self, N: int, H: int, C: int, tab: int):
+        self.ukey = np.zeros(N, np.int64)
+        self.teff = np.zeros(N, np.int32)
+        self.tt = np.zeros(N, np.int64)
+        self.g = np.zeros(N, np.int64)
+        self.h = np.zeros(N, np.int64)
+        self.sumf = np.zeros(N, np.int64)
+        self.parent = np.zeros(N, np.int32)
+        self.adv = np.zeros(N, np.int32)
+        self.alive = np.zeros(N, np.int8)
+        self.nxt = np.full(N, -1, np.int32)
+        self.F = np.zeros((N, H), np.int16)
+        self.R = np.zeros((N, C), np.int8)
+        self.lset = np.zeros(N, np.int32)
+        self.lpflag = np.zeros(N, np.int8)
+        self.hkey = np.zeros(N, np.int64)
+        self.hidx = np.zeros(N, np.int32)
+        self.tab_key = np.zeros(tab, np.int64)
+        self.tab_teff = np.zeros(tab, np.int32)
+        self.tab_head = np.full(tab, -2, np.int32)
+        self.ctr = np.zeros(12, np.int64)
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, k).nbytes for k in (*self.POOL, "hkey", "hidx", "tab_key", "tab_teff", "tab_head"))
+
+    @staticmethod
+    def _grow(arr, fill=0):
+        new = np.full((2 * arr.shape[0],) + arr.shape[1:], fill, arr.dtype)
+        new[:arr.shape[0]] = arr
+        return new
+
+    def grow_pool(self):
+        for k in self.POOL:
+            setattr(self, k, self._grow(getattr(self, k), -1 if k == "nxt" else 0))
+
+    def grow_heap(self):
+        self.hkey, self.hidx = self._grow(self.hkey), self._grow(self.hidx)
+
+    def grow_table(self):
+        from .kernel import rehash
+
+        size = 2 * self.tab_key.shape[0]
+        key, teff, head = np.zeros(size, np.int64), np.zeros(size, np.int32), np.full(size, -2, np.int32)
+        rehash(self.tab_key, self.tab_teff, self.tab_head, key, teff, head)
+        self.tab_key, self.tab_teff, self.tab_head = key, teff, head
+
+
+def _schedule(instance: Instance, cls: _Classes, st: _Store, goal: int) -> Schedule:
+    """Replay the path root -> goal from round 0: each edge starts the counted requests of
+    every class (lowest unstarted index first) and advances ``adv`` rounds."""
+    path = []
+    i = goal
+    while i != -1:
+        path.append(i)
+        i = int(st.parent[i])
+    path.reverse()
+    starts = [None] * instance.n
+    nxt = [0] * len(cls.members)
+    t = 0
+    for p, c in zip(path, path[1:]):
+        for k in range(len(cls.members)):
+            for _ in range(int(st.R[p, k]) - int(st.R[c, k])):
+                starts[cls.members[k][nxt[k]]] = t
+                nxt[k] += 1
+        t += int(st.adv[c])
+    return Schedule.from_starts(instance, starts)
+
+
+def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_schedule: Optional[Schedule] = None,
+                 memory_limit: float = 1500.0, dominance=True, lagrangian: bool = True,
+                 lp_time_limit: float = 20.0, realign: bool = True, node_lps: int = 0, **opts) -> Result:
+    """Exact optimum by best-first state-space search. ``memory_limit`` (MB) caps the search's
+    arrays; ``dominance=False`` merges only identical states; ``lagrangian=False`` drops the
+    LP-dual bound. ``opts`` (threads, seed, window_cut) are recorded only: the search is
+    single-threaded and deterministic."""
+    from . import kernel as K
+
+    t0 = time.perf_counter()
+    if instance.n > MAX_N:
+        raise ValueError(f"field 'requests': the search handles n <= {MAX_N} requests, got n = {instance.n}")
+    if instance.M > MAX_M:
+        raise ValueError(f"field 'M': the search handles M <= {MAX_M}, got M = {instance.M}")
+    if ub_schedule is None:
+        from kvsched.heuristics import warm_start
+
+        ub_schedule = warm_start(instance)[0]
+    ub_schedule = Schedule.from_starts(instance, ub_schedule.starts)
+    ub = objective_of(instance, ub_schedule)  # an infeasible warm start is caught at the boundary
+    cls = _Classes(instance)
+    H = int(cls.o.max())
+    C = len(cls.s)
+    M = instance.M
+    lp_value = None
+    lam = np.zeros(1)
+    tau_of = np.full(instance.n + 1, -1, np.int64)
+    from .duals import root_duals
+
+    T = int(max(max(ub_schedule.completions), cls.a.max() + H)) + H
+    if lagrangian:
+        lam_lp, lp_value, waiting = root_duals(cls.s, cls.o, cls.a, cls.n, M, T, lp_time_limit)
+        if lam_lp is not None:
+            lam = lam_lp
+        if lam_lp is not None and realign:
+            # tau_of[k]: the first round at which the root LP has at most k requests left to start
+            tau_of = np.array([int(np.argmax(waiting <= k + 0.5)) for k in range(instance.n + 1)], np.int64)
+    lam_l, amin, lam_msuf = _lagrange_tables(cls, M, lam, H)
+    use_lag = bool(lagrangian and lp_value is not None)
+    sets = ([lam_l], [amin], [lam_msuf])
+    lam_s, amin_s, msuf_s = lam_l[None], amin[None], lam_msuf[None]
+
+    st = _Store(1 << 16, H, C, 1 << 16)
+    st.ctr[K.C_UB] = ub
+    st.ctr[K.C_GOAL] = -1
+    ukey0 = int((cls.n * cls.radix).sum())
+    teff0 = 0 if (cls.a > 0).any() else -1
+    g0 = -int(sum(instance.arrivals))
+    root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
+                         amin_s, msuf_s, tau_of, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv, st.alive,
+                         st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.hkey, st.hidx, st.ctr)
+    dom = 2 if dominance is True else 0 if dominance is False else int(dominance)
+    lps = 0
+    deadline = None if time_limit is None else t0 + time_limit
+    limit_bytes = memory_limit * 2**20
+    stop = "optimal"
+    while True:
+        code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_s,
+                      amin_s, msuf_s, tau_of, dom, node_lps - lps, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
+                      st.alive, st.nxt, st.F, st.R, st.lset, st.lpflag, st.tab_key, st.tab_teff, st.tab_head, st.hkey,
+                      st.hidx, st.ctr)
+        if code == K.DONE:
+            break
+        if code == K.WANT_LP:
+            lps += 1
+            i = int(st.ctr[K.C_LPREQ])
+            t = int(st.tt[i])
+            rem = st.R[i].astype(np.int64)
+            arr = np.maximum(0, cls.a - t)
+            cap = M - st.F[i].astype(np.int64)
+            Tn = int(max(T - t, arr.max() + H)) + H
+            lam_n, value, _ = root_duals(cls.s, cls.o, arr, rem, cap, Tn, lp_time_limit)
+            if lam_n is not None:
+                absolute = np.zeros(len(lam))
+                m = min(len(lam) - t, len(lam_n))
+                absolute[t:t + m] = lam_n[:m]  # node round r is absolute round t + r
+                tables = _lagrange_tables(cls, M, absolute, H)
+                for lst, arr_ in zip(sets, tables):
+                    lst.append(arr_)
+                lam_s, amin_s, msuf_s = (np.stack(x) for x in sets)
+                st.lset[i] = len(sets[0]) - 1
+                # the node LP's value needs a horizon argument; its multipliers do not
+                hb = K.bound(st.F[i], st.R[i], t, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
+                             amin_s, msuf_s, tau_of, st.lset[i], 1 << 60, np.zeros(C, np.int64), np.zeros(C + 1, np.int64))
+                st.h[i] = max(int(st.h[i]), int(hb))
+            continue
+        if code in (K.GROW_POOL, K.GROW_HEAP, K.GROW_TABLE):
+            if 2 * st.nbytes() > limit_bytes:
+                stop = "memory-limit"
+                break
+            {K.GROW_POOL: st.grow_pool, K.GROW_HEAP: st.grow_heap, K.GROW_TABLE: st.grow_table}[code]()
+        if deadline is not None and time.perf_counter() > deadline:
+            stop = "time-limit"
+            break
+    ctr = st.ctr
+    best = int(ctr[K.C_UB])
+    if stop == "optimal":
+        bound = best
+    else:
+        bound = int(K.frontier_bound(st.hkey, st.hidx, int(ctr[K.C_HEAP]), st.alive, best))
+    goal = int(ctr[K.C_GOAL])
+    schedule = ub_schedule if goal < 0 else _schedule(instance, cls, st, goal)
+    stats = {"expanded": int(ctr[K.C_EXP]), "generated": int(ctr[K.C_GEN]), "stored": int(ctr[K.C_NS]),
+             "dominated": int(ctr[K.C_DOM]), "killed": int(ctr[K.C_KILL]), "pruned": int(ctr[K.C_PRUNE]),
+             "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps,
+             "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
+             "incumbent_start": ub}
+    termination = {"time-limit": Termination.TIME_LIMIT, "memory-limit": Termination.MEMORY_LIMIT}.get(
+        stop, Termination.CONVERGED)
+    return Result(
+        solver="search", termination=termination, bound=float(bound), schedule=schedule,
+        wall_time=time.perf_counter() - t0, solver_version="kvsched search 1 (numba)", threads=1, seed=None,
+        params={"time_limit": time_limit, "memory_limit": memory_limit, "dominance": dominance,
+                "lagrangian": lagrangian, **opts, **stats},
+        message=f"{stats['expanded']} expanded, {stats['stored']} stored; root bound {stats['root_h']}",
+        solver_status=stop,
+    )

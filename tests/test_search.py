@@ -1,0 +1,184 @@
+"""The state-space search (docs/model.md, "Exact search") against the exhaustive oracle,
+CP-SAT, the MILP and known optima; its anytime bound; the CLI contract."""
+
+import numpy as np
+import pytest
+from helpers import last_json, run_cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kvsched import Instance, models, validate
+from kvsched.generators import FAMILIES, known_optimum
+
+LIMIT = 60.0
+
+
+def solve_search(instance, **params):
+    """The search through the boundary that validates its schedule once (``models.solve``)."""
+    return models.solve("search", instance, **params)
+
+
+def mixed(seed: int, n_lo: int = 3, n_hi: int = 8) -> Instance:
+    """Mixed prompts, M in {16, 22, 30, 40}; every other instance has arrivals."""
+    rng = np.random.default_rng(1000 + seed)
+    n = int(rng.integers(n_lo, n_hi))
+    M = int(rng.choice([16, 22, 30, 40]))
+    o = rng.integers(1, min(12, M - 1), n)
+    s = np.minimum(rng.integers(1, 12, n), M - o)
+    a = rng.integers(0, 8, n) if seed % 2 else np.zeros(n, int)
+    return Instance(M, tuple(s), tuple(o), tuple(a))
+
+
+def check(inst: Instance, res, opt: int | None = None):
+    assert res.schedule is not None and validate(inst, res.schedule).objective == res.objective
+    assert res.bound <= res.objective
+    if opt is not None:
+        assert res.bound <= opt <= res.objective
+
+
+def test_hand_computed_pair():
+    # M = 10, two requests (s = 4, o = 2): together they need 10 then 12 > 10 tokens, so the
+    # second starts when the first has finished (round 2): TCT = 2 + 4 = 6
+    inst = Instance(10, (4, 4), (2, 2))
+    res = solve_search(inst)
+    assert res.status == "optimal" and res.objective == 6 and sorted(res.schedule.starts) == [0, 2]
+
+
+def test_hand_computed_arrival():
+    # a long request at 0 and a short one arriving at 1 that fits beside it: TEL = 5 + 1
+    inst = Instance(10, (2, 2), (5, 1), (0, 1))
+    res = solve_search(inst)
+    assert res.status == "optimal" and res.objective == 6 and res.schedule.starts == [0, 1]
+
+
+# ------------------------------------------------------------------ agreement (fast part)
+CASES_FAST = ([("tiny", n, s, {}) for n in (5, 6, 7) for s in range(10)]
+              + [("tiny", n, s, {"rate": 0.5}) for n in (5, 7) for s in range(10)]
+              + [("random", 6, s, {"M": 20, "s_max": 6, "o_max": 6, "rate": 0.5}) for s in range(10)])
+
+
+@pytest.mark.parametrize("family,n,seed,kw", CASES_FAST)
+def test_agrees_with_brute(family, n, seed, kw):
+    inst = FAMILIES[family](n=n, seed=seed, **kw)
+    brute = models.solve("brute", inst, time_limit=LIMIT)
+    res = models.solve("search", inst, time_limit=LIMIT)
+    assert brute.status == "optimal" and res.status == "optimal"
+    assert res.objective == brute.objective
+    check(inst, res)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_agrees_with_brute_mixed(seed):
+    inst = mixed(seed)
+    brute = models.solve("brute", inst, time_limit=LIMIT)
+    res = models.solve("search", inst, time_limit=LIMIT)
+    assert brute.status == "optimal" and res.status == "optimal" and res.objective == brute.objective
+
+
+@pytest.mark.parametrize("family,n,seed", [("random", 9, 0), ("random", 10, 1), ("jaillet", 8, 0), ("jaillet", 8, 3)])
+def test_agrees_with_cpsat_and_milp(family, n, seed):
+    inst = FAMILIES[family](n=n, seed=seed)
+    res = models.solve("search", inst, time_limit=LIMIT)
+    cp = models.solve("cpsat", inst, time_limit=LIMIT, threads=1)
+    assert res.status == "optimal" and cp.status == "optimal" and res.objective == cp.objective
+    if family == "random":
+        milp = models.solve("milp", inst, time_limit=LIMIT, threads=1)
+        assert milp.status == "optimal" and milp.objective == res.objective
+
+
+@pytest.mark.parametrize("m", [3, 5, 6])
+def test_partition_known_optimum(m):
+    inst = FAMILIES["partition"](n=3 * m, seed=m)
+    res = solve_search(inst, time_limit=LIMIT)
+    assert res.status == "optimal" and res.objective == known_optimum(inst)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dominance_off_changes_no_optimum(seed):
+    inst = mixed(seed, 5, 9)
+    full = solve_search(inst, time_limit=LIMIT)
+    for kw in ({"dominance": False}, {"dominance": 1}, {"lagrangian": False}, {"realign": False}):
+        other = solve_search(inst, time_limit=LIMIT, **kw)
+        assert other.status == full.status == "optimal" and other.objective == full.objective, kw
+
+
+def test_time_limited_run_returns_bound_and_schedule():
+    inst = FAMILIES["partition"](n=24, seed=1)
+    opt = known_optimum(inst)
+    res = solve_search(inst, time_limit=0.3)
+    check(inst, res, opt)
+    assert res.status in ("time-limit", "optimal")
+    tight = FAMILIES["random"](n=22, seed=4)
+    res = solve_search(tight, time_limit=0.5)
+    assert res.status == "time-limit" and res.solver_status == "time-limit"
+    check(tight, res)
+    assert res.bound >= res.params["root_h"]  # the frontier bound never falls below the root's
+
+
+def test_memory_limit_returns_bound_and_schedule():
+    inst = FAMILIES["random"](n=20, seed=0)
+    res = solve_search(inst, time_limit=LIMIT, memory_limit=20)
+    assert res.solver_status == "memory-limit" and res.status == "feasible"
+    check(inst, res)
+
+
+def test_deterministic():
+    inst = FAMILIES["random"](n=12, seed=3)
+    a, b = solve_search(inst), solve_search(inst)
+    assert a.schedule.starts == b.schedule.starts and a.params["expanded"] == b.params["expanded"]
+
+
+def test_out_of_range_names_the_field():
+    with pytest.raises(ValueError, match="field 'requests'"):
+        solve_search(Instance(200, (1,) * 64, (1,) * 64))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(4, 30), st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(0, 4)),
+                                    min_size=1, max_size=6),
+       st.sampled_from([None, 0.02]))
+def test_property_schedule_bound_optimum(M, reqs, limit):
+    reqs = [(min(s, M - o), o, a) for s, o, a in reqs if o < M]
+    if not reqs:
+        return
+    inst = Instance(M, *zip(*reqs))
+    opt = models.solve("brute", inst, time_limit=LIMIT).objective
+    res = models.solve("search", inst, time_limit=limit or LIMIT)
+    check(inst, res, opt)
+    if limit is None:
+        assert res.status == "optimal" and res.objective == opt
+
+
+def test_cli_solve_search_json(write_json):
+    worked = {"M": 6, "requests": [{"prompt": 2, "output": o} for o in (1, 1, 2, 3)]}
+    out = run_cli("solve", write_json(worked), "--solver", "search", "--time-limit", "10", "--json")
+    assert out.returncode == 0, out.stderr
+    data = last_json(out.stdout)
+    brute = models.solve("brute", Instance(6, (2, 2, 2, 2), (1, 1, 2, 3)))
+    assert data["solver"] == "search" and data["status"] == "optimal"
+    assert data["objective"] == data["bound"] == brute.objective
+    assert {"objective", "bound", "status", "gap", "starts", "runs", "wall_time"} <= set(data)
+
+
+# ------------------------------------------------------------------ agreement (slow bulk)
+CASES_SLOW = ([("random", n, s, {}) for n in (8, 10, 12) for s in range(15)]
+              + [("random", n, s, {"rate": 0.5}) for n in (8, 10) for s in range(10)]
+              + [("jaillet", n, s, {}) for n in (8, 10) for s in range(10)]
+              + [("random", n, s, {"M": 20, "s_max": 6, "o_max": 6, "rate": 0.5}) for n in (8, 10) for s in range(10)])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family,n,seed,kw", CASES_SLOW)
+def test_agrees_with_cpsat_and_milp_bulk(family, n, seed, kw):
+    inst = FAMILIES[family](n=n, seed=seed, **kw)
+    res = models.solve("search", inst, time_limit=120)
+    cp = models.solve("cpsat", inst, time_limit=120, threads=1)
+    check(inst, res, cp.objective)
+    if res.status == "optimal" and cp.status == "optimal":
+        assert res.objective == cp.objective
+    if n <= 8:
+        milp = models.solve("milp", inst, time_limit=120, threads=1)
+        check(inst, res, milp.objective)
+        if milp.status == "optimal" and res.status == "optimal":
+            assert milp.objective == res.objective
+    assert res.status == "optimal"
