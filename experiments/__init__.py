@@ -12,6 +12,7 @@ import importlib
 REGISTRY = {
     "demo-baselines": "kvsched.experiments.demo_baselines",
     "jaillet-synthetic": "kvsched.experiments.jaillet_synthetic",
+    "jaillet-scaled": "kvsched.experiments.jaillet_scaled",
     "wang-workloads": "kvsched.experiments.wang_workloads",
     "chen-predictions": "kvsched.experiments.chen_predictions",
     "chen-load": "kvsched.experiments.chen_load",

@@ -2,8 +2,8 @@
 instances (docs/model.md §7.1), both arrival models.
 
 Per trial (one ``jaillet`` instance, n drawn by the family): MC-SF's validated TEL; then
-:func:`kvsched.models.certify.certify` (every heuristic, CP-SAT hinted with the best schedule, the
-time-indexed MILP; each hard-limited) and, unless that already proves an optimum, the
+:func:`kvsched.models.certify.certify` (every heuristic, the exact state-space search when n <= ``SEARCH_MAX_N``,
+CP-SAT hinted with the best schedule, the time-indexed MILP; each hard-limited) and, unless that already proves an optimum, the
 time-indexed LP bound. The row's ``incumbent`` is the best validated schedule found, its
 ``bound`` the best proven lower bound. Since OPT lies in ``[ceil(bound), incumbent]``:
 
@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from kvsched import heuristics, models
-from kvsched.models.certify import certify
+from kvsched.models.certify import SEARCH_MAX_N, certify
 from kvsched.result import ceil_bound, is_proven_optimal
 
 from .report import plain_log_axis
@@ -293,12 +293,12 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
         description=(
             "MC-SF vs. the best validated schedule and the best proven bound on Jaillet et al.'s synthetic "
             f"instances (docs/model.md §7.1); the registered full mode plans {trials_per_model} trials per arrival model "
-            f"({quick_trials} in quick mode); certify (heuristics, CP-SAT, MILP) and the time-indexed LP, "
+            f"({quick_trials} in quick mode); certify (heuristics, the search for n <= {SEARCH_MAX_N}, CP-SAT, MILP) and the time-indexed LP, "
             f"each limited to {time_limit:g} s, 1 thread, hard-limited; in quick mode deterministic (reproducible): "
             f"CP-SAT {quick_time_limit:g} deterministic s, MILP a node limit, the LP {quick_time_limit:g} s. "
             f"Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}.."
             f"{MODEL2_SEED_BASE + trials_per_model - 1}. Each run below states the command, limits and trials "
-            "that really ran."),
+            "that really ran. Proven MC-SF / OPT on the same law at scaled-down sizes: `jaillet-scaled`."),
         task=task,
         algorithms=(Algorithm("mcsf-vs-certified"),),
         grids=trials(trials_per_model),

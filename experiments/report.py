@@ -37,7 +37,8 @@ def write_outputs(experiment: Experiment, rows: list, outdir: Path, meta: dict, 
     write_text_atomic(outdir / "results.csv", text)
     df = pd.read_csv(io.StringIO(text))
     table = (experiment.summarize or default_summary)(df)
-    write_text_atomic(outdir / "summary.md", markdown_report(meta, table))
+    notes = experiment.notes(df) if experiment.notes is not None else ""
+    write_text_atomic(outdir / "summary.md", markdown_report(meta, table) + (f"\n{notes}\n" if notes else ""))
     pngs = list((experiment.plot or default_plot)(df, outdir)) if plots else []
     write_json_atomic(outdir / "run.json", meta)
     return [outdir / "results.csv", outdir / "summary.md", *pngs, outdir / "run.json"]

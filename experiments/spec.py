@@ -101,7 +101,8 @@ class Experiment:
     boundary; a schedule without it is validated by the runner), optionally ``algo_seed``, ``threads``,
     ``solver_status``, ``message``; any other key becomes an extra CSV column.
     ``summarize(df) -> DataFrame`` and ``plot(df, outdir) -> [paths]`` override the default
-    table and figure of :mod:`experiments.report`."""
+    table and figure of :mod:`experiments.report`; ``notes(df) -> str`` adds statements
+    computed from the rows below the table of ``summary.md``."""
 
     name: str
     description: str
@@ -115,6 +116,7 @@ class Experiment:
     version: int = 1
     summarize: Optional[Callable] = None
     plot: Optional[Callable] = None
+    notes: Optional[Callable] = None  # notes(df) -> markdown appended to summary.md after the table
 
     def specs(self, quick: bool) -> list:
         """Instance specs in plan order (grid order, then size, then seed), duplicates dropped."""

@@ -338,6 +338,15 @@ def _small_worst(num: dict, prefix: str, arrivals: str = "all 0") -> Optional[fl
     return None if part.empty else float(part["ratio worst"].max())
 
 
+def _small_n(num: dict) -> Optional[int]:
+    """The largest n of cr-small's rows against a proven optimum."""
+    df = num.get("cr_small", {}).get("df")
+    if df is None:
+        return None
+    part = df[df["denominator"] == "proven-optimum"]
+    return None if part.empty else int(part["requests"].max())
+
+
 def _adv_worst(num: dict, prefix: str, arrivals: bool = False, key: str = "worst") -> Optional[float]:
     top = num.get(key, {}).get("top")
     if top is None:
@@ -580,7 +589,7 @@ def lower_bounds(num: dict) -> pd.DataFrame:
     groups = {"Sorted-F": "sorted-f", "SF (MC-SF)": "mcsf", "FCFS": "fcfs", "A_min/W": "amin/W",
               "A_min/V1": "amin/V1", "A_max": "amax"}
     for alg, prefix in groups.items():
-        add(alg, _small_worst(num, prefix), "cr-small: proven optimum (n <= 10)")
+        add(alg, _small_worst(num, prefix), f"cr-small: proven optimum (n <= {_small_n(num)})")
         add(alg, _small_worst(num, prefix, "Poisson"), "cr-small, Poisson arrivals: proven optimum", arrivals=True)
         for key, what in (("worst", "adversarial search"), ("seeded", "seeded adversarial search")):
             top = num.get(key, {}).get("top")

@@ -108,14 +108,16 @@ def test_cr_small_task_rows_and_summary():
         assert row["denominator"] == PROVEN and row["opt"] == 12  # tiny n=5 seed 0: OPT 12 (oracle)
         assert row["ratio"] == row["objective"] / 12 and row["bound"] == 12.0
         rows.append({**{k: v for k, v in row.items() if k != "schedule"}, "algorithm": label,
-                     "instance_params": "{}", "status": row["status"]})
+                     "instance_params": "{}", "status": row["status"], "instance_hash": case.instance.digest})
     big = InstanceSpec("amin-fluid", 50, 0, {"u": 2})
     case = Case(big, generate(big), {"time_limit": 10.0, "threads": 1})
     row = task(case, Algorithm("amin/W"))
     assert row["denominator"] == HSF and row["opt"] is None and row["bound"] is None
     rows.append({**{k: v for k, v in row.items() if k != "schedule"}, "algorithm": "amin/W",
-                 "instance_params": '{"u": 2}', "status": row["status"]})
+                 "instance_params": '{"u": 2}', "status": row["status"], "instance_hash": case.instance.digest})
     s = summarize(pd.DataFrame(rows))
     assert list(s["denominator"]) == [PROVEN, PROVEN, HSF]
-    assert "| mcsf | proven-optimum | all 0 | 1 |" in compare(pd.DataFrame(rows))
+    text = compare(pd.DataFrame(rows))
+    assert "| mcsf | proven-optimum | all 0 | n = 5 | 1 |" in text
+    assert "n <= 10 (n = 5): optimum proven on 1 of 1 instances" in text and "bound-only" not in text
     assert {a.name for a in EXPERIMENT.algorithms} == {a.label for a in ALGORITHMS}

@@ -3,7 +3,7 @@ clean checkout leaves ``git status`` clean, writes into ``results/runs/<UTC time
 compares itself with the committed tables; ``--update-reference`` is the one way they change.
 
 The checkout is a temporary git repository holding the repository's ``.gitignore`` and the
-committed cr-small quick-mode tables (the smallest paper experiment, about 15 s)."""
+committed cr-small quick-mode tables (the smallest paper experiment, about 30 s)."""
 
 from __future__ import annotations
 
@@ -58,11 +58,11 @@ def test_main_job_leaves_the_checkout_clean(checkout):
     assert run.parent == repo / "results" / "runs" and not payload["updated_reference"]
     assert (run / QUICK.relative_to("results") / "results.csv").exists() and (run / "README.md").exists()
     [exp] = payload["experiments"]
-    assert exp["computed"] == exp["tasks"] == 140  # a fresh checkout has no cache
+    assert exp["computed"] == exp["tasks"] == 200  # a fresh checkout has no cache
     ref = exp["reference"]
     assert ref["has_reference"] and ref["compared"] > 100 and ref["tolerance"] == REF.TOLERANCE
     # the console says what it does: experiment, task counts, where the outputs went
-    assert "cr-small (quick mode): 140 tasks, 0 cached, 140 to compute" in proc.stderr
+    assert "cr-small (quick mode): 200 tasks, 0 cached, 200 to compute" in proc.stderr
     assert f"this run's tables, README.md and reference.md: {run}" in proc.stderr
     assert "against the reference" in proc.stderr and "Sorted-F" in proc.stderr  # reference and paper
 
@@ -85,7 +85,7 @@ def test_an_altered_reference_is_flagged(checkout):
     assert exp["cached"] == exp["tasks"]  # the second run comes from the cache
     ref = exp["reference"]
     flagged = {(d["row"], d["column"]) for d in ref["differences"]}
-    assert ("fcfs proven-optimum all 0", "ratio mean") in flagged
+    assert ("fcfs proven-optimum all 0 n = 5-8", "ratio mean") in flagged
     assert all(d["row"].startswith("fcfs proven-optimum all 0") for d in ref["differences"])
     assert any(s.startswith("solver limits:") and "999" in s for s in ref["inputs"])
     assert "DIFFERS" in proc.stderr and "ratio mean" in proc.stderr
