@@ -293,7 +293,8 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
         description=(
             "MC-SF vs. the best validated schedule and the best proven bound on Jaillet et al.'s synthetic "
             f"instances (docs/model.md §7.1); the registered full mode plans {trials_per_model} trials per arrival model "
-            f"({quick_trials} in quick mode); certify (heuristics, the search for n <= {SEARCH_MAX_N}, CP-SAT, MILP) and the time-indexed LP, "
+            f"({quick_trials} in quick mode); certify (heuristics, the search for n <= {SEARCH_MAX_N}, CP-SAT, MILP) "
+            "and the time-indexed LP, "
             f"each limited to {time_limit:g} s, 1 thread, hard-limited; in quick mode deterministic (reproducible): "
             f"CP-SAT {quick_time_limit:g} deterministic s, MILP a node limit, the LP {quick_time_limit:g} s. "
             f"Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}.."
