@@ -4,7 +4,7 @@ certificate; bad input never gives a traceback and gives one exit code everywher
 import json
 
 import pytest
-from conftest import last_json, run_cli
+from helpers import last_json, run_cli
 
 from kvsched import Instance
 from kvsched.generators import random_family
