@@ -131,9 +131,9 @@ def test_outputs_are_checked_before_solving(tmp_path, hard_instance):
     assert res.returncode == 2 and "option '--out-dir'" in res.stderr
 
 
-@pytest.mark.parametrize("solver", ["milp", "lp"])
-def test_hard_limited_highs_solves_leak_no_semaphore(hard_instance, solver):
-    res = run_cli("solve", hard_instance, "--solver", solver, "--time-limit", "2")
+@pytest.mark.parametrize("method", ["milp", "lp"])
+def test_hard_limited_highs_solves_leak_no_semaphore(hard_instance, method):
+    res = run_cli("solve", hard_instance, "--solver", method, "--time-limit", "2")
     assert res.returncode == 0, res.stderr
     assert "leaked semaphore" not in res.stderr
 
