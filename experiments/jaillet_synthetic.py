@@ -295,8 +295,9 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
             f"instances (docs/model.md §7.1); the registered full mode plans {trials_per_model} trials per arrival model "
             f"({quick_trials} in quick mode); certify (heuristics, the search for n <= {SEARCH_MAX_N}, CP-SAT, MILP) "
             "and the time-indexed LP, "
-            f"each limited to {time_limit:g} s, 1 thread, hard-limited; in quick mode deterministic (reproducible): "
-            f"CP-SAT {quick_time_limit:g} deterministic s, MILP a node limit, the LP {quick_time_limit:g} s. "
+            f"each limited to {time_limit:g} s, 1 thread, hard-limited; in quick mode certify's deterministic mode: "
+            f"CP-SAT {quick_time_limit:g} deterministic s (reproducible), MILP a node limit (reproducible only "
+            f"when HiGHS's root ends before its wall-clock safety), the LP {quick_time_limit:g} s. "
             f"Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}.."
             f"{MODEL2_SEED_BASE + trials_per_model - 1}. Each run below states the command, limits and trials "
             "that really ran. Proven MC-SF / OPT on the same law at scaled-down sizes: `jaillet-scaled`."),

@@ -84,6 +84,10 @@ def is_proven_optimal(objective: Optional[float], bound: Optional[float]) -> boo
     return objective is not None and bound is not None and objective <= ceil_bound(bound)
 
 
+#: message of a deterministic-mode method stopped by the wall clock instead of its work limit
+NOT_REPRODUCIBLE = "deterministic mode: stopped by the wall-clock safety, not reproducible"
+
+
 def safety_wall_time(work_limit: float) -> float:
     """Deterministic mode: the wall-clock stop behind a work limit (``4 x + 30`` seconds); a
     method stopped by it is recorded ``time-limit`` and its result is no longer reproducible."""

@@ -13,7 +13,7 @@ import time
 from typing import Optional
 
 from kvsched.hardlimit import Cancelled, HardLimitExceeded, call_with_hard_limit
-from kvsched.result import Result, Termination, finish
+from kvsched.result import NOT_REPRODUCIBLE, Result, Termination, finish, safety_wall_time
 
 #: solver name -> (module, function)
 SOLVERS = {
@@ -49,15 +49,22 @@ def solve(name: str, instance, hard_limit: bool = False, *, kill_after: Optional
         raise KeyError(f"unknown solver {name!r}; known: {sorted(SOLVERS)}")
     if not hard_limit:
         return finish(get_solver(name)(instance, **params), instance)
-    limit = kill_after if kill_after is not None else hard_limit_for(float(params.get("time_limit") or 60.0))
+    nominal = float(params.get("time_limit") or 60.0)
+    if kill_after is not None:
+        limit = kill_after
+    elif params.get("deterministic"):  # a work limit: the wall clock is only the solver's safety stop
+        limit = hard_limit_for(safety_wall_time(nominal))
+    else:
+        limit = hard_limit_for(nominal)
     t0 = time.perf_counter()
     module, fn = SOLVERS[name]
     failed = {"params": dict(params), "deterministic": bool(params.get("deterministic", False))}
     try:
         res = call_with_hard_limit(module, fn, args=(instance,), kwargs=params, limit=limit, cancel=cancel)
     except HardLimitExceeded as exc:
+        note = f"; {NOT_REPRODUCIBLE}" if failed["deterministic"] else ""
         return Result(solver=name, termination=Termination.TIME_LIMIT, wall_time=time.perf_counter() - t0,
-                      message=str(exc), **failed)
+                      message=str(exc) + note, **failed)
     except Cancelled:
         return Result(solver=name, termination=Termination.INTERRUPTED, wall_time=time.perf_counter() - t0,
                       message=f"cut off after {time.perf_counter() - t0:.1f} s", **failed)

@@ -41,7 +41,7 @@ from typing import Optional
 from kvsched import heuristics, models
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, Termination, is_proven_optimal, safety_wall_time
+from kvsched.result import NOT_REPRODUCIBLE, Result, Termination, is_proven_optimal, safety_wall_time
 
 BRUTE_MAX_N = 7
 #: certify runs the state-space search first up to this n (results/bench_exact.md)
@@ -66,6 +66,13 @@ def _heuristic(name: str, instance: Instance, bound: float) -> Result:
         res = heuristics.run(name, instance, bound=bound, pool=SORTED_F_POOL)
         res.message = f"pool={SORTED_F_POOL}: {exc}"
         return res
+
+
+def _proven(records: list) -> bool:
+    """The best validated objective among ``records`` meets their best proven bound."""
+    objectives = [r.objective for r in records if r.objective is not None]
+    bounds = [r.bound for r in records if r.bound is not None and r.termination is not Termination.ERROR]
+    return bool(objectives and bounds) and is_proven_optimal(min(objectives), max(bounds))
 
 
 def certify(
@@ -108,8 +115,7 @@ def certify(
                    key=lambda r: r.bound)
 
     def proven() -> bool:
-        return any(r.objective is not None for r in records) and \
-            is_proven_optimal(best_incumbent().objective, best_bound().bound)
+        return _proven(records)
 
     def skipped(name: str, why: str) -> Result:
         return Result(solver=name, termination=Termination.SKIPPED, message=f"skipped: {why}",
@@ -152,7 +158,7 @@ def certify(
             params["deterministic"] = True
     running: dict = {}
 
-    def launch(name: str, params: dict, cap: Optional[float], share: float, workers: int) -> Result:
+    def launch(name: str, params: dict, cap: Optional[float], share: float, workers: int, stop=cancel) -> Result:
         """One exact solver with ``share`` seconds of wall clock (work units when deterministic)."""
         params = dict(params, ub_schedule=best_incumbent().schedule)
         if name != "brute":
@@ -166,7 +172,7 @@ def certify(
             limit, kill = share, None
         params["time_limit"] = limit
         if hard_limit:
-            res = models.solve(name, instance, hard_limit=True, kill_after=kill, cancel=cancel, **params)
+            res = models.solve(name, instance, hard_limit=True, kill_after=kill, cancel=stop, **params)
         else:
             res = models.solve(name, instance, **params)
         res.params = {**{k: v for k, v in params.items() if k != "ub_schedule"}, "budget": round(share, 3)}
@@ -191,23 +197,35 @@ def certify(
             if concurrent and name not in ("brute", "search") and len(todo) > 1:
                 batch, todo = todo, []
                 workers = max(1, threads // len(batch))
+                stop = threading.Event()  # set on interruption, or once optimality is proven
                 with ThreadPoolExecutor(max_workers=len(batch)) as pool:
                     share = left()
-                    futures = {pool.submit(launch, n, p, c, share, workers): n for n, p, c in batch}
+                    futures = {pool.submit(launch, n, p, c, share, workers, stop): n for n, p, c in batch}
                     running.update({n: time.perf_counter() for n in futures.values()})
-                    pending = set(futures)
+                    pending, finished = set(futures), []
                     try:
                         while pending:
                             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                             for fut in done:
                                 res = fut.result()
+                                finished.append(res)
                                 running.pop(res.solver, None)
                                 say(f"{res.solver}: {res.status} objective {res.objective} bound {res.bound}")
+                            if cancel.is_set():
+                                raise KeyboardInterrupt
+                            if pending and not run_all and not stop.is_set() and _proven(records + finished):
+                                stop.set()
                     except KeyboardInterrupt:
                         cancel.set()
+                        stop.set()
                         raise
                     finally:  # in plan order, whatever finished first
-                        records.extend(fut.result() for fut in futures)
+                        for fut in futures:
+                            res = fut.result()
+                            if res.termination is Termination.INTERRUPTED and not cancel.is_set():
+                                res.termination = Termination.SKIPPED
+                                res.message = f"skipped: stopped after {res.wall_time:.1f} s, optimality proven"
+                            records.append(res)
                 continue
             todo = todo[1:]
             # one after the other: an equal part of what is left (search / brute before a concurrent pair: half)
@@ -237,6 +255,9 @@ def certify(
         message = "interrupted; cut off: " + (", ".join(cut) or "none")
     elif cut:
         message = "stopped at their share of the budget: " + ", ".join(cut)
+    lost = [r.solver for r in records if NOT_REPRODUCIBLE in r.message]
+    if lost:
+        message = (message + "; " if message else "") + "not reproducible (wall-clock safety stop): " + ", ".join(lost)
     return Result(
         solver="certify", termination=Termination.INTERRUPTED if interrupted else Termination.CONVERGED,
         objective=inc.objective, bound=bnd.bound, schedule=inc.schedule, report=inc.report,

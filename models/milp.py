@@ -23,7 +23,7 @@ from typing import Optional
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, Termination, objective_of, safety_wall_time
+from kvsched.result import NOT_REPRODUCIBLE, Result, Termination, objective_of, safety_wall_time
 from kvsched.schedule import Schedule
 
 from .timeindexed import (
@@ -45,7 +45,7 @@ START_ACCEPTED = "MIP start solution is feasible"
 #: above this many nonzeros it is switched off unless the caller sets ``presolve``
 PRESOLVE_OFF_ABOVE = 200_000
 #: deterministic mode: branch-and-bound nodes allowed per second of the nominal time limit
-NODES_PER_SECOND = 50
+NODES_PER_SECOND = 10
 _scheduler_threads = None  # threads of HiGHS's process-wide scheduler, as last set here
 
 
@@ -239,6 +239,8 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
     result.termination = Termination.TIME_LIMIT if run.time_limit_hit else Termination.CONVERGED
     if deterministic and not (run.optimal or run.time_limit_hit) and "limit" in run.status.lower():
         result.termination = Termination.WORK_LIMIT  # HiGHS: "Solution limit reached" on mip_max_nodes
+    if deterministic and run.time_limit_hit:
+        result.message += f"; {NOT_REPRODUCIBLE}"
     result.message = (f"UB {ub} from {ub_source}; HiGHS incumbent {run.incumbent}, dual bound {run.bound}; "
                       f"root LP with core rows {cut_loop_bound}")
     if run.start_accepted is not None:

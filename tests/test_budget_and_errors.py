@@ -112,3 +112,16 @@ def test_runs_and_starts_that_disagree_are_rejected(tmp_path):
         read_schedule(path, inst)
     path.write_text(json.dumps({"starts": [0, 4], "runs": [[[0, 3]], [[4, 7]]]}))
     assert read_schedule(path, inst).starts == [0, 4]
+
+
+def test_concurrent_solvers_stop_once_optimality_is_proven(tmp_path):
+    inst = tmp_path / "r8.json"
+    write_instance(random_family(n=8, seed=0), inst)
+    out = tmp_path / "c.json"
+    res = run_cli("certify", inst, "--time-limit", "120", "--out", out)
+    assert res.returncode == 0, res.stderr
+    cert = json.loads(out.read_text())
+    assert cert["status"] == "optimal" and cert["params"]["concurrent"] is True
+    assert cert["wall_time"] < 60  # the other solver is stopped, not left to run out its 120 s share
+    by = {r["solver"]: r for r in cert["records"]}
+    assert {by["cpsat"]["status"], by["milp"]["status"]} & {"optimal", "skipped"}
