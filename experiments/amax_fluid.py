@@ -77,9 +77,9 @@ def grids(inv_alphas, ls, doublings, c, rho) -> tuple:
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
     """Per (alpha, L, M, variant): A_max / H-SF mean, min, max over seeds, next to the stated bound."""
     ok = df[df["status"] != "error"]
-    hsf = ok[ok["algorithm"] == "hsf"].set_index("instance_hash")["incumbent"]
+    hsf = ok[ok["algorithm"] == "hsf"].set_index("instance_hash")["objective"]
     am = ok[ok["algorithm"] == "amax"].copy()
-    am["ratio"] = am["incumbent"] / am["instance_hash"].map(hsf)
+    am["ratio"] = am["objective"] / am["instance_hash"].map(hsf)
     rows = []
     for (a, L, _mf, variant), g in am.groupby(["inv_alpha", "L", "m_factor", "variant"], sort=False):
         rows.append({"alpha": f"1/{int(a)}", "L": int(L), "M": int(g["M"].iloc[0]), "n": int(g["requests"].iloc[0]),

@@ -3,16 +3,17 @@
 Every executor offers ``unordered(fn, argtuples)``: it yields ``(index, value)`` as tasks
 finish, in completion order (``index`` is the position in ``argtuples``). ``fn`` and its
 arguments must be picklable for the process and Dask executors. ``close()`` cancels what
-has not started. Dask is imported only when the Dask executor is used.
+has not started; ``close(abort=True)`` also stops what runs. Dask is imported only when the Dask executor is used.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-import time
+import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, Iterator, Sequence
+
+from kvsched.hardlimit import die_with_parent
 
 
 class SerialExecutor:
@@ -22,26 +23,24 @@ class SerialExecutor:
         for k, args in enumerate(argtuples):
             yield k, fn(*args)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         pass
 
 
-def _exit_with_parent(parent: int) -> None:
-    """Worker initializer: a pool worker outlives a ``kill -9``-ed parent, blocked on its
-    queue forever; this watchdog ends it within a second of the parent's death."""
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
+def _worker_init(parent: int) -> None:
+    """Worker initializer: the worker dies with the parent however it ends (kernel death
+    signal and a watchdog, :func:`kvsched.hardlimit.die_with_parent`; its own solver children
+    follow it the same way), and leaves Ctrl-C to the parent, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent)
 
 
 class ProcessExecutor:
-    """A local ``ProcessPoolExecutor`` with ``jobs`` workers (which exit if this process dies)."""
+    """A local ``ProcessPoolExecutor`` with ``jobs`` workers (which die with this process)."""
 
     def __init__(self, jobs: int):
-        self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_exit_with_parent, initargs=(os.getpid(),))
+        self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
 
     def unordered(self, fn: Callable, argtuples: Sequence[tuple]) -> Iterator:
         futures = {self.pool.submit(fn, *args): k for k, args in enumerate(argtuples)}
@@ -51,8 +50,18 @@ class ProcessExecutor:
             for fut in done:
                 yield futures[fut], fut.result()
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, abort: bool = False) -> None:
+        """Cancel what has not started; with ``abort`` (Ctrl-C, SIGTERM) also kill the
+        running workers instead of waiting for them."""
+        if not abort:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            return
+        workers = list((self.pool._processes or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:  # their solver children die with them (death signal)
+            proc.kill()
+        for proc in workers:
+            proc.join(5)
 
 
 class DaskExecutor:
@@ -73,7 +82,7 @@ class DaskExecutor:
         for fut in as_completed(futures):
             yield index[fut.key], fut.result()
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         self.client.close()
 
 

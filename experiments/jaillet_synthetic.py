@@ -93,7 +93,10 @@ def task(case: Case, algorithm: Algorithm) -> dict:
     limit = float(case.limits["time_limit"])
     threads = int(case.limits.get("threads", 1))
     mcsf = heuristics.run("mcsf", inst)
-    cert = certify(inst, time_limit=limit, threads=threads, seed=0, hard_limit=True)
+    deterministic = bool(case.limits.get("deterministic", False))
+    # each exact solver gets ``limit`` (deterministic: work units), one after the other
+    cert = certify(inst, time_limit=2 * limit + 5, cpsat_time_limit=limit, milp_time_limit=limit, threads=threads,
+                   seed=0, hard_limit=True, concurrent=False, deterministic=deterministic)
     records = {r.solver: r for r in cert.records}
     bounds = {cert.bound_solver: cert.bound}
     lp = None
@@ -128,6 +131,7 @@ def task(case: Case, algorithm: Algorithm) -> dict:
         "requests": inst.n,
         "mcsf": mcsf.objective,
         "verdict": verdict(mcsf.objective, best, bound),
+        "deterministic": deterministic,
         "optimum": "proven-optimal" if optimal else "gap-only",
         "mcsf_over_best": mcsf.objective / best,
         "mcsf_over_ceil_bound": mcsf.objective / ceil_bound(bound),
@@ -290,8 +294,11 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
             "MC-SF vs. the best validated schedule and the best proven bound on Jaillet et al.'s synthetic "
             f"instances (docs/model.md §7.1); the registered full mode plans {trials_per_model} trials per arrival model "
             f"({quick_trials} in quick mode); certify (heuristics, the search for n <= {SEARCH_MAX_N}, CP-SAT, MILP) "
-            f"and the time-indexed LP, each limited to {time_limit:g} s ({quick_time_limit:g} s in quick mode), 1 thread, "
-            f"hard-limited. Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}.."
+            "and the time-indexed LP, "
+            f"each limited to {time_limit:g} s, 1 thread, hard-limited; in quick mode certify's deterministic mode: "
+            f"CP-SAT {quick_time_limit:g} deterministic s (reproducible), MILP a node limit (reproducible only "
+            f"when HiGHS's root ends before its wall-clock safety), the LP {quick_time_limit:g} s. "
+            f"Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}.."
             f"{MODEL2_SEED_BASE + trials_per_model - 1}. Each run below states the command, limits and trials "
             "that really ran. Proven MC-SF / OPT on the same law at scaled-down sizes: `jaillet-scaled`."),
         task=task,
@@ -299,7 +306,7 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
         grids=trials(trials_per_model),
         quick_grids=trials(quick_trials),
         limits={"time_limit": float(time_limit), "threads": 1},
-        quick_limits={"time_limit": float(quick_time_limit), "threads": 1},
+        quick_limits={"time_limit": float(quick_time_limit), "threads": 1, "deterministic": True},
         version=2,  # 2: LP bound recorded only when above the closed form; CP-SAT core rows
         summarize=summarize,
         plot=plot,

@@ -183,7 +183,7 @@ def _row_inputs(run: pd.DataFrame, ref: pd.DataFrame) -> list:
             text += f" (workload source: {'; '.join(src_run)} in this run, {'; '.join(src_ref)} in the reference)"
         out.append(text)
     same = run.merge(ref, on="key", suffixes=("", "_ref"))
-    moved = same[~(_same(same["incumbent"], same["incumbent_ref"]) & _same(same["bound"], same["bound_ref"]))]
+    moved = same[~(_same(same["objective"], same["objective_ref"]) & _same(same["bound"], same["bound_ref"]))]
     if len(moved):
         out.append(f"results: {len(moved)} of {len(same)} rows with identical inputs (same cache key) have a "
                    "different incumbent or bound (time-limited solvers depend on load)")

@@ -55,6 +55,7 @@ def row_from_result(result: Result) -> dict:
         "threads": result.threads,
         "solver_status": result.solver_status,
         "message": result.message,
+        "deterministic": result.deterministic,
     }
 
 
@@ -189,6 +190,7 @@ def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
         say(f"{experiment.name} ({'quick' if quick else 'full'} mode): {distinct} tasks, {cached} cached, "
             f"{len(todo)} to compute")
     failed: dict = {}
+    aborted = False
     bar = tqdm(total=distinct, initial=cached, desc=experiment.name, unit="task", disable=not progress,
                file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
     try:
@@ -201,12 +203,13 @@ def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
                 store.append(record)
             bar.update(1)
     except KeyboardInterrupt:
+        aborted = True
         bar.close()
         print(f"interrupted: {len(store)} results are cached in {store.path}; rerun to resume",
               file=sys.stderr)
         raise
     finally:
-        executor.close()
+        executor.close(abort=aborted)
         bar.close()
 
     from .report import write_outputs  # pandas and matplotlib: needed here, not in workers
@@ -264,6 +267,8 @@ def _meta(experiment: Experiment, quick: bool, summary: RunSummary, command: Opt
         "versions": package_versions(),
         "limits": dict(experiment.quick_limits if quick and experiment.quick_limits is not None
                        else experiment.limits),
+        "deterministic": bool((experiment.quick_limits if quick and experiment.quick_limits is not None
+                               else experiment.limits).get("deterministic", False)),
         "tasks": summary.tasks, "cached": summary.cached, "computed": summary.computed,
         "errors": len(summary.errors), "wall_time": round(summary.wall_time, 3),
     }

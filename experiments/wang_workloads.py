@@ -151,12 +151,19 @@ _BOUNDS: dict = {}  # (instance digest, kind) -> bound_for's answer, per worker 
 
 def bound_for(instance: Instance, kind: str) -> tuple:
     """(bound, bound_kind, message): with ``kind == "lp"`` the LP relaxation's value when HiGHS
-    solves it to optimality (never below the closed-form bound), else the closed-form bound.
+    solves it to optimality (never below the closed-form bound), with ``kind == "lagrangian"``
+    the Lagrangian bound of :mod:`kvsched.models.lagrangian`, else the closed-form bound.
     Computed once per instance and process (every algorithm of a case shares it)."""
     key = (instance.digest, kind)
     if key not in _BOUNDS:
         closed = float(lower_bound(instance))
-        if kind != "lp":
+        if kind == "lagrangian":  # the LP's value without the Pyomo model (fits large instances)
+            from kvsched import models
+
+            lag = models.solve("lagrangian", instance, time_limit=LP_TIME_LIMIT, window_cut=False)
+            _BOUNDS[key] = (max(float(lag.bound), closed), "lagrangian" if lag.bound > closed else "closed-form",
+                            lag.message)
+        elif kind != "lp":
             _BOUNDS[key] = (closed, "closed-form", "")
         else:
             from kvsched import models  # pyomo + highspy only where an LP is asked for

@@ -8,6 +8,20 @@ from pathlib import Path
 from .instance import Instance, InstanceError
 from .schedule import Schedule, ScheduleError
 
+#: instance and schedule files above this size are refused before reading (JSON parsing
+#: needs several times the file size in memory; 256 MiB is about 8 million requests)
+MAX_FILE_BYTES = 256 * 2**20
+
+
+def _check_size(path: Path, error) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # reading reports the problem
+    if size > MAX_FILE_BYTES:
+        raise error(f"{path}: {size / 2**20:.0f} MiB is above the {MAX_FILE_BYTES // 2**20} MiB limit of "
+                    "instance and schedule files (about 8 million requests); split the instance")
+
 
 def instance_from_dict(data) -> Instance:
     if not isinstance(data, dict):
@@ -23,6 +37,7 @@ def instance_from_dict(data) -> Instance:
 
 def read_instance(path) -> Instance:
     path = Path(path)
+    _check_size(path, InstanceError)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -46,6 +61,15 @@ def write_instance(instance: Instance, path) -> None:
 def schedule_from_dict(data, instance: Instance) -> Schedule:
     if not isinstance(data, dict) or ("starts" not in data and "runs" not in data):
         raise ScheduleError("schedule file must hold a JSON object with field 'starts' or 'runs'")
+    if data.get("runs") is not None and data.get("starts") is not None:
+        sched = schedule_from_dict({"runs": data["runs"]}, instance)
+        if not isinstance(data["starts"], list):
+            raise ScheduleError("field 'starts' must be a list")
+        if data["starts"] != sched.starts:
+            first = next((i for i, (a, b) in enumerate(zip(data["starts"], sched.starts)) if a != b), None)
+            where = f"request {first}: " if first is not None else ""
+            raise ScheduleError(f"{where}fields 'runs' and 'starts' disagree (give one, or both alike)")
+        return sched
     if data.get("runs") is not None:
         runs = data["runs"]
         if not isinstance(runs, list) or len(runs) != instance.n:
@@ -66,6 +90,7 @@ def schedule_from_dict(data, instance: Instance) -> Schedule:
 
 
 def read_schedule(path, instance: Instance) -> Schedule:
+    _check_size(Path(path), ScheduleError)
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:

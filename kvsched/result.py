@@ -42,6 +42,7 @@ class Termination(str, enum.Enum):
     CONVERGED = "converged"      # ran to its end: a heuristic finished, a solver met its stopping rule
     TIME_LIMIT = "time-limit"    # wall-clock limit (the solver's own or the hard kill)
     WORK_LIMIT = "work-limit"    # deterministic work limit (CP-SAT deterministic time, HiGHS nodes)
+    MEMORY_LIMIT = "memory-limit"  # a method's own memory cap (the state-space search's store)
     INTERRUPTED = "interrupted"  # cut off by the caller: Ctrl-C, SIGTERM, a shared budget running out
     INFEASIBLE = "infeasible"    # the instance has no feasible schedule (proven)
     ERROR = "error"              # the method failed, or its numbers contradict each other
@@ -81,6 +82,16 @@ def gap(objective: Optional[float], bound: Optional[float]) -> Optional[float]:
 def is_proven_optimal(objective: Optional[float], bound: Optional[float]) -> bool:
     """Incumbent equals the rounded-up proven bound."""
     return objective is not None and bound is not None and objective <= ceil_bound(bound)
+
+
+#: message of a deterministic-mode method stopped by the wall clock instead of its work limit
+NOT_REPRODUCIBLE = "deterministic mode: stopped by the wall-clock safety, not reproducible"
+
+
+def safety_wall_time(work_limit: float) -> float:
+    """Deterministic mode: the wall-clock stop behind a work limit (``4 x + 30`` seconds); a
+    method stopped by it is recorded ``time-limit`` and its result is no longer reproducible."""
+    return 4.0 * float(work_limit) + 30.0
 
 
 def objective_of(instance: Instance, schedule: Schedule) -> int:

@@ -30,10 +30,18 @@ import time
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, Termination, objective_of
+from kvsched.result import Result, Termination, objective_of, safety_wall_time
 from kvsched.schedule import Schedule
 
 MAX_N = 7
+
+
+#: deterministic mode: search nodes allowed per second of the nominal time limit
+NODES_PER_SECOND = 200_000
+
+
+class _WorkUp(Exception):
+    pass
 
 
 class _TimeUp(Exception):
@@ -43,7 +51,8 @@ class _TimeUp(Exception):
 class _Search:
     """State of one branch-and-bound run."""
 
-    def __init__(self, instance: Instance, ub: int, ub_starts: list, deadline: float | None):
+    def __init__(self, instance: Instance, ub: int, ub_starts: list, deadline: float | None,
+                 max_nodes: int | None = None):
         self.M = instance.M
         self.s, self.o, self.a = list(instance.prompts), list(instance.outputs), list(instance.arrivals)
         n = instance.n
@@ -62,6 +71,7 @@ class _Search:
         self.profile = [0] * (max(self.a) + ub + max(self.o) + 2)
         self.starts = [None] * n
         self.deadline = deadline
+        self.max_nodes = max_nodes
         self.nodes = 0
 
     # ------------------------------------------------------------------ memory profile
@@ -135,6 +145,8 @@ class _Search:
         self.nodes += 1
         if self.deadline is not None and self.nodes % 256 == 0 and time.perf_counter() > self.deadline:
             raise _TimeUp
+        if self.max_nodes is not None and self.nodes > self.max_nodes:
+            raise _WorkUp
         if not waiting:
             if cost < self.best:
                 self.best, self.best_starts = cost, list(self.starts)
@@ -165,10 +177,11 @@ class _Search:
 
 
 def solve_brute(instance: Instance, time_limit: float | None = None, ub_schedule: Schedule | None = None,
-                **opts) -> Result:
+                deterministic: bool = False, **opts) -> Result:
     """Exact optimum by exhaustive search (n <= 7). ``ub_schedule`` (default: the best
     heuristic) is the incumbent to beat. ``opts`` (e.g. threads, seed) are recorded only:
-    the search is single-threaded and deterministic."""
+    the search is single-threaded. ``deterministic``: stop after :data:`NODES_PER_SECOND`
+    nodes per second of ``time_limit`` instead of on the clock (then a safety stop)."""
     if instance.n > MAX_N:
         raise ValueError(f"brute force handles n <= {MAX_N} requests, got n = {instance.n}")
     t0 = time.perf_counter()
@@ -178,17 +191,23 @@ def solve_brute(instance: Instance, time_limit: float | None = None, ub_schedule
         ub_schedule = warm_start(instance)[0]
     ub_schedule = Schedule.from_starts(instance, ub_schedule.starts)  # drop cancelled runs
     ub = objective_of(instance, ub_schedule)
+    max_nodes = None
+    if deterministic and time_limit is not None:
+        max_nodes, time_limit = int(NODES_PER_SECOND * time_limit), safety_wall_time(time_limit)
     deadline = None if time_limit is None else t0 + time_limit
-    search = _Search(instance, ub, ub_schedule.starts, deadline)
+    search = _Search(instance, ub, ub_schedule.starts, deadline, max_nodes)
     try:
         search.run()
         termination, bound, label = Termination.CONVERGED, float(search.best), "exhausted"
+    except _WorkUp:
+        termination, bound, label = Termination.WORK_LIMIT, float(lower_bound(instance)), "node limit"
     except _TimeUp:
         termination, bound, label = Termination.TIME_LIMIT, float(lower_bound(instance)), "time-limit"
     result = Result(
         solver="brute", termination=termination, bound=bound,
         schedule=Schedule.from_starts(instance, search.best_starts),
         wall_time=time.perf_counter() - t0, solver_version="kvsched brute 1", threads=1, seed=None,
-        params={"time_limit": time_limit, **opts}, message=f"{search.nodes} nodes", solver_status=label,
+        params={"time_limit": time_limit, "deterministic": deterministic, **opts}, message=f"{search.nodes} nodes",
+        solver_status=label, deterministic=deterministic,
     )
     return result

@@ -29,7 +29,7 @@ import time
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, Termination, objective_of
+from kvsched.result import Result, Termination, objective_of, safety_wall_time
 from kvsched.schedule import Schedule
 
 from .structure import core_families, interchangeable_requests, request_classes
@@ -191,14 +191,18 @@ def warm_start(instance: Instance, ub_schedule: Schedule | None) -> Schedule:
 def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, seed: int = 0,
                 ub_schedule: Schedule | None = None, window_cut: bool = True,
                 formulation: str = "unit", symmetry: bool = True, core: bool = False,
-                time_indexed: bool | None = None, portfolio: str = "default", **opts) -> Result:
+                time_indexed: bool | None = None, portfolio: str = "default", deterministic: bool = False,
+                **opts) -> Result:
     """Solve with CP-SAT; the incumbent is the better of the warm start and CP-SAT's solution,
     the bound the better of CP-SAT's and :func:`kvsched.bounds.lower_bound`.
     ``time_indexed=None``: the time-indexed layer is added when it has at most
     :data:`TIME_INDEXED_MAX_BOOLEANS` Booleans. ``portfolio="prove"`` spends every worker
     on full-problem search (``default_lp``, ``max_lp``) instead of CP-SAT's default mix with
     LNS: better for proving once the hint is (near) optimal, worse for finding incumbents.
-    ``opts`` are extra CP-SAT parameters (e.g. ``linearization_level=2``)."""
+    ``opts`` are extra CP-SAT parameters (e.g. ``linearization_level=2``). ``deterministic``:
+    ``time_limit`` is CP-SAT's deterministic time (``max_deterministic_time``) and the workers
+    interleave (``interleave_search``), so a rerun with the same ``threads`` and ``seed`` gives
+    the same result; wall time is then only a safety stop (:func:`safety_wall_time`)."""
     import ortools
     from ortools.sat.python import cp_model
 
@@ -215,7 +219,13 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = threads
     solver.parameters.random_seed = seed
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.perf_counter() - t0))
+    if deterministic:
+        solver.parameters.max_deterministic_time = max(0.01, float(time_limit))
+        solver.parameters.interleave_search = True
+        solver.parameters.interleave_batch_size = 1  # (the default batches overshoot the limit 5-fold)
+        solver.parameters.max_time_in_seconds = safety_wall_time(time_limit)
+    else:
+        solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.perf_counter() - t0))
     solver.parameters.log_search_progress = False
     if portfolio == "prove":
         solver.parameters.num_full_subsolvers = threads
@@ -232,9 +242,12 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
         solver_version=f"ortools {ortools.__version__}", threads=threads, seed=seed,
         params={"time_limit": time_limit, "window_cut": window_cut, "formulation": formulation,
                 "symmetry": symmetry, "core": core, "time_indexed": time_indexed,
-                "portfolio": portfolio, **opts},
+                "portfolio": portfolio, "deterministic": deterministic, **opts},
         solver_status=name, message=f"deterministic time {solver.deterministic_time:.3f}",
+        deterministic=deterministic,
     )
+    if deterministic:
+        result.termination = Termination.WORK_LIMIT
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
         if code != cp_model.UNKNOWN:
             found = Schedule.from_starts(instance, [solver.value(p) for p in starts])

@@ -23,7 +23,7 @@ from typing import Optional
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, Termination, objective_of
+from kvsched.result import NOT_REPRODUCIBLE, Result, Termination, objective_of, safety_wall_time
 from kvsched.schedule import Schedule
 
 from .timeindexed import (
@@ -44,6 +44,8 @@ START_ACCEPTED = "MIP start solution is feasible"
 #: reduces them (measured: 75 s, "Not reduced", on a 672k-nonzero jaillet n = 50 model):
 #: above this many nonzeros it is switched off unless the caller sets ``presolve``
 PRESOLVE_OFF_ABOVE = 200_000
+#: deterministic mode: branch-and-bound nodes allowed per second of the nominal time limit
+NODES_PER_SECOND = 10
 _scheduler_threads = None  # threads of HiGHS's process-wide scheduler, as last set here
 
 
@@ -184,20 +186,27 @@ def separate_core_rows(instance: Instance, windows: list, aggregate: bool = True
 def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, seed: int = 0,
                ub_schedule: Optional[Schedule] = None, window_cut: bool = True, aggregate: bool = True,
                core="separate", mip_start: bool = True, max_nonzeros: int = 2_000_000,
-               **highs_options) -> Result:
+               deterministic: bool = False, **highs_options) -> Result:
     """Time-indexed MILP with HiGHS. ``time_limit`` covers the heuristic, the model build and
     the solve; ``window_cut`` selects :func:`optimality_windows` (else the uncut horizon);
     ``core`` adds the core inequalities (True: all; "separate", the default: those a root
     LP cut loop finds violated; False: none); extra keyword options go to HiGHS. A model above
-    ``max_nonzeros`` is not built: the result is then "error" with the heuristic incumbent."""
+    ``max_nonzeros`` is not built: the result is then "error" with the heuristic incumbent.
+    ``deterministic``: HiGHS stops on a branch-and-bound node limit of
+    :data:`NODES_PER_SECOND` per second of ``time_limit`` (``mip_max_nodes``) and the root cut
+    loop on its round limit, so a rerun with the same ``threads`` and ``seed`` gives the same
+    result; wall time is then only a safety stop (:func:`kvsched.result.safety_wall_time`)."""
     t0 = time.perf_counter()
+    if deterministic:
+        highs_options = {"mip_max_nodes": max(1, int(NODES_PER_SECOND * time_limit)), **highs_options}
+        time_limit = safety_wall_time(time_limit)
     ub_sched, ub, ub_source = upper_bound(instance, ub_schedule)
     params = {
         "time_limit": time_limit, "window_cut": window_cut, "aggregate": aggregate, "core": core,
         "mip_start": mip_start, "mip_rel_gap": 0.0, "mip_abs_gap": MIP_ABS_GAP, "max_nonzeros": max_nonzeros,
-        "ub": ub, "ub_source": ub_source, **highs_options,
+        "ub": ub, "ub_source": ub_source, "deterministic": deterministic, **highs_options,
     }
-    result = Result(solver="milp", bound=float(lower_bound(instance)), schedule=ub_sched,
+    result = Result(solver="milp", deterministic=deterministic, bound=float(lower_bound(instance)), schedule=ub_sched,
                     solver_version=solver_version(), threads=threads, seed=seed, params=params)
     windows = optimality_windows(instance, ub) if window_cut else start_windows(instance, ub, cut=False)
     try:
@@ -228,6 +237,10 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
         if bound is not None:
             result.bound = max(result.bound, float(bound))
     result.termination = Termination.TIME_LIMIT if run.time_limit_hit else Termination.CONVERGED
+    if deterministic and not (run.optimal or run.time_limit_hit) and "limit" in run.status.lower():
+        result.termination = Termination.WORK_LIMIT  # HiGHS: "Solution limit reached" on mip_max_nodes
+    if deterministic and run.time_limit_hit:
+        result.message += f"; {NOT_REPRODUCIBLE}"
     result.message = (f"UB {ub} from {ub_source}; HiGHS incumbent {run.incumbent}, dual bound {run.bound}; "
                       f"root LP with core rows {cut_loop_bound}")
     if run.start_accepted is not None:

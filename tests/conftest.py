@@ -43,6 +43,6 @@ def optima():
     """The brute-force optimum of every ``agreement_instance(seed)``, seed 0..49."""
     from helpers import agreement_instance
 
-    from kvsched.models.brute import solve_brute
+    from kvsched import models
 
-    return {seed: solve_brute(agreement_instance(seed)) for seed in range(50)}
+    return {seed: models.solve("brute", agreement_instance(seed)) for seed in range(50)}

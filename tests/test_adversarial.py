@@ -95,7 +95,7 @@ def test_cli_rejects_unknown_heuristic_and_bad_files(tmp_path):
     assert out.exit_code == 1 and "no sidecar" in out.output
     (tmp_path / "x.meta.json").write_text("{}")
     out = CliRunner().invoke(cli, ["adversarial", "verify", str(bad)])
-    assert out.exit_code == 1 and "exceeds M = 3" in out.output and "Traceback" not in out.output
+    assert out.exit_code == 2 and "exceeds M = 3" in out.output and "Traceback" not in out.output
 
 
 COMMITTED = sorted((paths.results_dir() / "worst").glob("*-rank[0-9].json"))  # instances; sidecars are .meta.json

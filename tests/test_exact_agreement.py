@@ -12,7 +12,6 @@ from kvsched.bounds import lower_bound
 from kvsched.generators import FAMILIES, random_family
 from kvsched.heuristics import best_of
 from kvsched.heuristics.baselines import fcfs
-from kvsched.models.brute import solve_brute
 
 LIMIT = 30.0
 OTHER = {"milp": "cpsat", "cpsat": "milp"}
@@ -71,7 +70,7 @@ def test_warm_start_is_the_given_schedule(solver):
     worse = fcfs(inst)
     res = models.solve(solver, inst, time_limit=20, ub_schedule=worse)
     assert res.status == "optimal"
-    assert res.objective == solve_brute(inst).objective < validate(inst, worse).objective
+    assert res.objective == models.solve("brute", inst).objective < validate(inst, worse).objective
     sched = heuristics.run("mcsf", HARD10).schedule
     given_ub = models.solve(solver, HARD10, time_limit=0.0, ub_schedule=sched)
     assert given_ub.objective <= validate(HARD10, sched).objective and given_ub.report.feasible

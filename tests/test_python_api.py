@@ -56,8 +56,6 @@ def test_readme_instance_optimum_agrees_across_solvers():
     assert kvsched.run("fcfs", inst).objective >= 30
 
 
-@pytest.mark.xfail(strict=False, reason="a hard-limited solve spawns a child that re-runs an unguarded script; "
-                                        "fixed in kvsched/hardlimit.py by the signals work")
 def test_readme_example_prints_each_line_once(quick_start):
     _, proc = quick_start
     assert len(proc.stdout.strip().splitlines()) == 3

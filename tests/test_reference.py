@@ -144,7 +144,7 @@ def test_trace_against_generator_is_named(tmp_path):
     conv = (run["family"] == "conversation") & (run["n"] == 200)
     run.loc[conv, "instance_hash"] = "f" * 64
     run.loc[conv, "workload_source"] = "LMSYS-like generator"
-    run.loc[conv, "incumbent"] = run.loc[conv, "incumbent"] * 2
+    run.loc[conv, "objective"] = run.loc[conv, "objective"] * 2
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     run.to_csv(run_dir / "results.csv", index=False)

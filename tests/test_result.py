@@ -54,7 +54,7 @@ def test_certificate_is_a_result_with_records(worked):
     cert = certify(worked, time_limit=5, hard_limit=False)
     assert isinstance(cert, Result) and cert.solver == "certify" and cert.records
     assert all(isinstance(r, Result) for r in cert.records)
-    assert (cert.best_solver, cert.bound_solver) == ("fcfs", "search")  # first of the best; search runs first
+    assert (cert.best_solver, cert.bound_solver) == ("fcfs", "search")  # first of the best (search runs first)
     data = cert.to_json()
     assert data["records"][0]["solver"] == "closed-form" and "starts" not in data["records"][0]
     assert {r["status"] for r in data["records"]} <= set(result.STATUSES)

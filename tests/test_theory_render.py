@@ -89,3 +89,17 @@ def test_load_extrapolation_verdict_flips(tmp_path, r120, r240, word):
     assert ll["extrapolated"].iloc[0] == pytest.approx(2 * r240 - r120)  # a 1 / rho correction
     c = tr.load_claim({"amin_load": {"summary": _load_summary(r120, r240), "meta": {}}})
     assert c.verdict.word == word  # 1.46 / 1.4659 < 1.02; 1.70 / 1.4659 > 1.02
+
+
+def test_a_converged_excess_at_a_smaller_L_counts():
+    """At L = 48 the last M doubling moved the ratio 17 % (not converged); at L = 12 it is
+    converged 10 % above CR(2) with every seed above: the reading is contradicted there."""
+    rows = [{"u": 2, "L": L, "M": M, "n": 10, "reading": "W RF", "seeds": 5, "ratio mean": r, "ratio min": r - 0.01,
+             "ratio max": r + 0.01, "ratio sd": 0.0, "CR(u)": 1.25, "quadratic form": 1.25, "cancellations": 0.0}
+            for L, M, r in ((12, 100, 1.375), (12, 200, 1.376), (48, 400, 1.20), (48, 800, 1.40))]
+    s = pd.DataFrame(rows)
+    lim = tr.amin_limits(s)
+    (_, per_u), = tr.amin_verdicts(lim).values()
+    assert per_u[2].word == "not converged"
+    (claim, per_u), = tr.amin_verdicts(lim, s).values()
+    assert per_u[2].word == "exceeds" and "L = 12" in per_u[2].detail and claim.word == "contradicted"

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from ._common import handle_errors
+from ._common import handle_errors, sigterm_as_interrupt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,6 +38,7 @@ for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
 
 def main(argv=None):
     """Console-script entry point."""
+    sigterm_as_interrupt()
     with handle_errors():
         cli.main(args=argv, prog_name="kvsched", standalone_mode=True)
 

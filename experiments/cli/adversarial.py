@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from ._common import INPUT_ERRORS, emit_json, json_option
+from ._common import INPUT_ERRORS, InputError, emit_json, json_option, writable_dir
 
 LABELS = ("fcfs", "mcsf", "sorted-f/dp", "sorted-f/scaled-dp", "sorted-f/swap", "sorted-f/quantile",
           "largest-batch", "amax", "amin/W", "amin/V1")
@@ -42,6 +42,8 @@ def search_cmd(heuristic, seed, iterations, n_max, M_max, arrivals, keep, out_di
     """Search for instances maximising HEURISTIC / OPT (OPT proven only)."""
     from kvsched.experiments.adversarial import SearchSettings, save, search
 
+    if out_dir:
+        writable_dir(out_dir, "--out-dir")
     st = SearchSettings(iterations=iterations, n_range=(2, n_max), M_range=(4, M_max), arrivals=arrivals, keep=keep)
     found = search(heuristic, seed=seed, settings=st)
     paths = save(found, heuristic, seed, st, out_dir) if out_dir else [None] * len(found)
@@ -70,7 +72,7 @@ def verify_cmd(paths, as_json):
         try:
             r = verify(p)
         except INPUT_ERRORS as exc:
-            raise click.ClickException(str(exc)) from None
+            raise InputError(str(exc)) from None
         ok = r["opt_matches"] and r["alg_matches"]
         bad += not ok
         click.echo(f"{'ok ' if ok else 'BAD'} {p}: OPT {r['opt']} ({'proven' if r['opt_proven'] else 'not proven'}), "

@@ -7,6 +7,8 @@ import click
 
 from kvsched.instance import Instance
 
+from ._common import SECONDS
+
 #: (label, family, n, seed); plus the worked instance of docs/model.md §1.8
 DEFAULT_SET = [
     ("random-n6-s0", "random", 6, 0),
@@ -26,8 +28,8 @@ def default_instances() -> list:
 
 
 @click.command("demo")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True,
-              help="time limit of each exact solver per instance")
+@click.option("--time-limit", type=SECONDS, default=20.0, show_default=True,
+              help="wall-clock budget of certify per instance")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
 def demo_cmd(time_limit, threads):
     """Certify the built-in default instances and print a table."""

@@ -6,7 +6,7 @@ import click
 
 from kvsched.io import read_schedule
 
-from ._common import INPUT_ERRORS, load_instance
+from ._common import INPUT_ERRORS, InputError, load_instance, writable
 
 
 @click.command("plot")
@@ -22,12 +22,13 @@ def plot_cmd(instance_path, schedule_path, out_path, title):
     from kvsched.validator import validate
 
     inst = load_instance(instance_path)
+    writable(out_path, "--out")
     try:
         sched = read_schedule(schedule_path, inst)
     except INPUT_ERRORS as exc:
-        raise click.ClickException(str(exc)) from None
+        raise InputError(str(exc)) from None
     if sched.n != inst.n:
-        raise click.ClickException(f"schedule has {sched.n} requests, instance has {inst.n}")
+        raise InputError(f"schedule has {sched.n} requests, instance has {inst.n}")
     try:
         plot_schedule(inst, sched, out_path, title=title)
     except OSError as exc:

@@ -7,7 +7,7 @@ import click
 from kvsched import heuristics
 from kvsched.bounds import lower_bound
 
-from ._common import emit_json, json_option, load_instance
+from ._common import InputError, emit_json, json_option, load_instance, writable
 from .sorted_f import selector_options, selector_params
 
 
@@ -22,6 +22,8 @@ def run_cmd(heuristic, instance_path, backfill, selector, epsilon, pool, plot_pa
     """Run an offline HEURISTIC; the schedule is validated before it is printed. The bound
     reported is the closed-form sorted-volume bound."""
     inst = load_instance(instance_path)
+    if plot_path:
+        writable(plot_path, "--plot")
     params = {"backfill": True} if backfill else {}
     sf = selector_params(selector, epsilon, pool)
     if sf and heuristic != "sorted-f":
@@ -30,7 +32,7 @@ def run_cmd(heuristic, instance_path, backfill, selector, epsilon, pool, plot_pa
     try:
         res = heuristics.run(heuristic, inst, bound=lower_bound(inst), **params)
     except ValueError as exc:  # e.g. the exact DP's memory cap: one line, no traceback
-        raise click.ClickException(str(exc)) from None
+        raise InputError(str(exc)) from None
     rep = res.report
     click.echo(f"{heuristic}: TEL {rep.objective}  avg latency {rep.avg_latency:.3f}  makespan {rep.makespan}  "
                f"peak memory {rep.peak_memory}/{inst.M}  bound {res.bound}  gap {res.gap:.4f}  "

@@ -11,7 +11,7 @@ from kvsched.heuristics.online import CONVENTIONS, DEFAULT_CONVENTION, POLICIES,
 from kvsched.instance import InstanceError
 from kvsched.simulator import PolicyError, summary
 
-from ._common import emit_json, json_option, load_instance
+from ._common import InputError, emit_json, json_option, load_instance
 
 
 @click.command("simulate")
@@ -36,7 +36,7 @@ def simulate_cmd(policy, instance_path, pred, seed, convention, margin, no_reuse
     try:
         inst = predictions.parse(pred, inst, seed=seed)
     except InstanceError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise InputError(str(exc)) from None
     params = {}
     if policy in ("amax", "amin"):
         params.update(seed=seed, convention=convention)

@@ -17,7 +17,7 @@ from kvsched.bounds import lower_bound
 from kvsched.heuristics.selectors import SELECTORS, quality
 from kvsched.result import Result, finish
 
-from ._common import emit_json, json_option, load_instance
+from ._common import InputError, emit_json, json_option, load_instance
 
 
 def selector_options(fn):
@@ -61,7 +61,7 @@ def batches_cmd(instance_path, selector, epsilon, pool, largest, backfill, as_js
         try:
             order = sorted_f_order(inst, **params)
         except ValueError as exc:  # e.g. the exact DP's memory cap
-            raise click.ClickException(str(exc)) from None
+            raise InputError(str(exc)) from None
     sched = place(inst, np.concatenate(order), backfill=backfill)
     if backfill:
         params["backfill"] = True

@@ -16,11 +16,14 @@ from typing import Optional
 import numpy as np
 
 from kvsched.instance import Instance
-from kvsched.result import Result, Termination
+from kvsched.result import Result, Termination, objective_of
 from kvsched.schedule import Schedule
 
 MAX_N = 63  #: U is a mixed-radix count vector in one int64
 MAX_M = 32767  #: memory values are stored as int16
+#: deterministic mode: expansions allowed per second of the nominal time limit (about half the
+#: rate measured at n = 14-18 on one core, so the work limit rarely outlasts the wall clock)
+EXPANSIONS_PER_SECOND = 20_000
 
 
 class _Classes:
@@ -134,11 +137,14 @@ def _schedule(instance: Instance, cls: _Classes, st: _Store, goal: int) -> Sched
 
 def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_schedule: Optional[Schedule] = None,
                  memory_limit: float = 1500.0, dominance=True, lagrangian: bool = True,
-                 lp_time_limit: float = 20.0, realign: bool = True, node_lps: int = 0, **opts) -> Result:
+                 lp_time_limit: float = 20.0, realign: bool = True, node_lps: int = 0,
+                 deterministic: bool = False, **opts) -> Result:
     """Exact optimum by best-first state-space search. ``memory_limit`` (MB) caps the search's
     arrays; ``dominance=False`` merges only identical states; ``lagrangian=False`` drops the
     LP-dual bound. ``opts`` (threads, seed, window_cut) are recorded only: the search is
-    single-threaded and deterministic."""
+    single-threaded and deterministic. ``deterministic``: stop on work, not time, after
+    :data:`EXPANSIONS_PER_SECOND` expansions per second of ``time_limit`` (checked between
+    kernel steps of a fixed size), so the result does not depend on the machine's load."""
     from . import kernel as K
 
     t0 = time.perf_counter()
@@ -151,9 +157,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
 
         ub_schedule = warm_start(instance)[0]
     ub_schedule = Schedule.from_starts(instance, ub_schedule.starts)
-    # the incumbent is validated once, with the result, at the boundary (models.solve)
-    completions = ub_schedule.completions
-    ub = int(sum(completions) - sum(instance.arrivals))
+    ub = objective_of(instance, ub_schedule)  # an infeasible warm start is caught at the boundary
     cls = _Classes(instance)
     H = int(cls.o.max())
     C = len(cls.s)
@@ -163,7 +167,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     tau_of = np.full(instance.n + 1, -1, np.int64)
     from .duals import root_duals
 
-    T = int(max(max(completions), cls.a.max() + H)) + H
+    T = int(max(max(ub_schedule.completions), cls.a.max() + H)) + H
     if lagrangian:
         lam_lp, lp_value, waiting = root_duals(cls.s, cls.o, cls.a, cls.n, M, T, lp_time_limit)
         if lam_lp is not None:
@@ -187,7 +191,8 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
                          st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.hkey, st.hidx, st.ctr)
     dom = 2 if dominance is True else 0 if dominance is False else int(dominance)
     lps = 0
-    deadline = None if time_limit is None else t0 + time_limit
+    deadline = None if time_limit is None or deterministic else t0 + time_limit
+    max_expanded = None if time_limit is None or not deterministic else int(EXPANSIONS_PER_SECOND * time_limit)
     limit_bytes = memory_limit * 2**20
     stop = "optimal"
     while True:
@@ -228,6 +233,9 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
         if deadline is not None and time.perf_counter() > deadline:
             stop = "time-limit"
             break
+        if max_expanded is not None and st.ctr[K.C_EXP] >= max_expanded:
+            stop = "work-limit"
+            break
     ctr = st.ctr
     best = int(ctr[K.C_UB])
     if stop == "optimal":
@@ -241,12 +249,16 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
              "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps,
              "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
              "incumbent_start": ub}
-    result = Result(
-        solver="search", termination=Termination.TIME_LIMIT if stop == "time-limit" else Termination.CONVERGED,
-        bound=float(bound), schedule=schedule, wall_time=time.perf_counter() - t0,
-        solver_version="kvsched search 1 (numba)", threads=1, seed=None,
+    termination = {"time-limit": Termination.TIME_LIMIT, "work-limit": Termination.WORK_LIMIT,
+                   "memory-limit": Termination.MEMORY_LIMIT}.get(
+        stop, Termination.CONVERGED)
+    return Result(
+        solver="search", termination=termination, bound=float(bound), schedule=schedule,
+        wall_time=time.perf_counter() - t0, solver_version="kvsched search 1 (numba)", threads=1, seed=None,
+        deterministic=deterministic,
         params={"time_limit": time_limit, "memory_limit": memory_limit, "dominance": dominance,
+                "deterministic": deterministic,
                 "lagrangian": lagrangian, **opts, **stats},
-        message=f"{stats['expanded']} expanded, {stats['stored']} stored; root bound {stats['root_h']}", solver_status=stop,
+        message=f"{stats['expanded']} expanded, {stats['stored']} stored; root bound {stats['root_h']}",
+        solver_status=stop,
     )
-    return result

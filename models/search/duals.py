@@ -20,6 +20,8 @@ def root_duals(cs, co, ca, n_cls, M, T: int, time_limit: float = 30.0):
     round tau or later; ``(None, None, None)`` if HiGHS does not reach an optimal LP in time."""
     import highspy
 
+    from kvsched.models.highs import quiet_highs
+
     C = len(cs)
     cols_c, cols_p = [], []
     for c in range(C):
@@ -63,10 +65,7 @@ def root_duals(cs, co, ca, n_cls, M, T: int, time_limit: float = 30.0):
     lp.a_matrix_.start_ = starts
     lp.a_matrix_.index_ = index
     lp.a_matrix_.value_ = value
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("time_limit", float(time_limit))
+    h = quiet_highs(threads=1, time_limit=time_limit)
     h.passModel(lp)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
