@@ -56,7 +56,7 @@ def test_two_deterministic_certificates_are_identical(tmp_path):
     certs = []
     for k in range(2):
         out = tmp_path / f"c{k}.json"
-        res = run_cli("certify", inst, "--deterministic", "--time-limit", "0.3", "--out", out)
+        res = run_cli("certify", inst, "--deterministic", "--all-solvers", "--time-limit", "0.3", "--out", out)
         assert res.returncode == 0, res.stderr
         certs.append(json.loads(out.read_text()))
     assert certs[0]["deterministic"] is True and all(r["deterministic"] for r in certs[0]["records"])
