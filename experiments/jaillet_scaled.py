@@ -163,7 +163,7 @@ def plot(df: pd.DataFrame, outdir: Path) -> list:
     return [path]
 
 
-def build(trials_per_model: int = 50, time_limit: float = 60.0, quick_trials: int = 2,
+def build(trials_per_model: int = 12, time_limit: float = 30.0, quick_trials: int = 2,
           quick_time_limit: float = 10.0) -> Experiment:
     """The experiment with the given number of trials per model and per-solver limits (s)."""
     return Experiment(
@@ -171,10 +171,11 @@ def build(trials_per_model: int = 50, time_limit: float = 60.0, quick_trials: in
         description=(
             "SCALED variant of Jaillet et al.'s synthetic instances (docs/model.md §7.1): the paper's law with model 1 "
             "at n = 10-15 and model 2 with horizon T = 10-15 (not the paper's 40-60), small enough for the exact "
-            f"search to prove optima; MC-SF against the proven optimum. {trials_per_model} trials per model "
-            f"({quick_trials} in quick mode), certify (search, CP-SAT, MILP) and the LP limited to {time_limit:g} s "
+            f"search to prove optima; MC-SF against the proven optimum. The registered full mode plans {trials_per_model} trials per "
+            f"model ({quick_trials} in quick mode), certify (search, CP-SAT, MILP) and the LP limited to {time_limit:g} s "
             f"({quick_time_limit:g} s in quick mode) each, 1 thread, hard-limited. Seeds: model 1 0..{trials_per_model - 1}, "
-            f"model 2 {MODEL2_SEED_BASE}..{MODEL2_SEED_BASE + trials_per_model - 1}."),
+            f"model 2 {MODEL2_SEED_BASE}..{MODEL2_SEED_BASE + trials_per_model - 1}. Each run below states the command, limits "
+            "and trials that really ran."),
         task=task,
         algorithms=(Algorithm("mcsf-vs-certified"),),
         grids=trials(trials_per_model),
@@ -200,8 +201,8 @@ def main(argv=None) -> None:
     from .runner import run_experiment
 
     ap = argparse.ArgumentParser(prog="python3 -m kvsched.experiments.jaillet_scaled", description=main.__doc__)
-    ap.add_argument("--trials", type=int, default=50, help="trials per arrival model")
-    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per exact solver")
+    ap.add_argument("--trials", type=int, default=12, help="trials per arrival model")
+    ap.add_argument("--time-limit", type=float, default=30.0, help="seconds per exact solver")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--update-reference", action="store_true", help="write into the reference folder")
     args = ap.parse_args(argv)

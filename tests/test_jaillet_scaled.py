@@ -17,7 +17,7 @@ def test_plan_scales_the_sizes_and_keeps_the_paper_law():
     specs = S.EXPERIMENT.specs(quick=False)
     m1 = [s for s in specs if s.params["model"] == 1]
     m2 = [s for s in specs if s.params["model"] == 2]
-    assert len(m1) == len(m2) == 50
+    assert len(m1) == len(m2) == 12
     assert [s.n for s in m1[:7]] == [10, 11, 12, 13, 14, 15, 10] and [s.seed for s in m1[:3]] == [0, 1, 2]
     assert [s.params["horizon"] for s in m2[:7]] == [10, 11, 12, 13, 14, 15, 10]
     assert all(s.n is None for s in m2) and m2[0].seed == J.MODEL2_SEED_BASE
