@@ -84,10 +84,11 @@ class _Store:
         self.tab_key = np.zeros(tab, np.int64)
         self.tab_teff = np.zeros(tab, np.int32)
         self.tab_head = np.full(tab, -2, np.int32)
+        self.tab_last = np.full(tab, -1, np.int32)
         self.ctr = np.zeros(12, np.int64)
 
     def nbytes(self) -> int:
-        return sum(getattr(self, k).nbytes for k in (*self.POOL, "hkey", "hidx", "tab_key", "tab_teff", "tab_head"))
+        return sum(getattr(self, k).nbytes for k in (*self.POOL, "hkey", "hidx", "tab_key", "tab_teff", "tab_head", "tab_last"))
 
     @staticmethod
     def _grow(arr, fill=0):
@@ -107,8 +108,9 @@ class _Store:
 
         size = 2 * self.tab_key.shape[0]
         key, teff, head = np.zeros(size, np.int64), np.zeros(size, np.int32), np.full(size, -2, np.int32)
-        rehash(self.tab_key, self.tab_teff, self.tab_head, key, teff, head)
-        self.tab_key, self.tab_teff, self.tab_head = key, teff, head
+        last = np.full(size, -1, np.int32)
+        rehash(self.tab_key, self.tab_teff, self.tab_head, self.tab_last, key, teff, head, last)
+        self.tab_key, self.tab_teff, self.tab_head, self.tab_last = key, teff, head, last
 
 
 def _schedule(instance: Instance, cls: _Classes, st: _Store, goal: int) -> Schedule:
@@ -183,7 +185,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     g0 = -int(sum(instance.arrivals))
     root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
                          amin_s, msuf_s, tau_of, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv, st.alive,
-                         st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.hkey, st.hidx, st.ctr)
+                         st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.tab_last, st.hkey, st.hidx, st.ctr)
     dom = 2 if dominance is True else 0 if dominance is False else int(dominance)
     lps = 0
     deadline = None if time_limit is None else t0 + time_limit
@@ -192,7 +194,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     while True:
         code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_s,
                       amin_s, msuf_s, tau_of, dom, node_lps - lps, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
-                      st.alive, st.nxt, st.F, st.R, st.lset, st.lpflag, st.tab_key, st.tab_teff, st.tab_head, st.hkey,
+                      st.alive, st.nxt, st.F, st.R, st.lset, st.lpflag, st.tab_key, st.tab_teff, st.tab_head, st.tab_last, st.hkey,
                       st.hidx, st.ctr)
         if code == K.DONE:
             break
@@ -237,7 +239,8 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     schedule = ub_schedule if goal < 0 else _schedule(instance, cls, st, goal)
     stats = {"expanded": int(ctr[K.C_EXP]), "generated": int(ctr[K.C_GEN]), "stored": int(ctr[K.C_NS]),
              "dominated": int(ctr[K.C_DOM]), "killed": int(ctr[K.C_KILL]), "pruned": int(ctr[K.C_PRUNE]),
-             "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps, "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
+             "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps,
+             "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
              "incumbent_start": ub}
     result = Result(
         solver="search", status="optimal" if stop == "optimal" else ("time-limit" if stop == "time-limit" else "feasible"),
