@@ -26,8 +26,8 @@ from kvsched.result import SKIPPED, Result, gap, is_proven_optimal
 from kvsched.schedule import Schedule
 
 BRUTE_MAX_N = 7
-#: certify runs the state-space search first up to this n (results/bench_exact.md)
-SEARCH_MAX_N = 30
+#: certify runs the state-space search first up to this n (results/bench_exact.md) and M
+SEARCH_MAX_N, SEARCH_MAX_M = 30, 32767
 
 
 @dataclass
@@ -109,7 +109,7 @@ def certify(
         return max((r for r in records if r.bound is not None), key=lambda r: r.bound)
 
     plan = []
-    if instance.n <= SEARCH_MAX_N:
+    if instance.n <= SEARCH_MAX_N and instance.M <= SEARCH_MAX_M:
         plan.append(("search", {"time_limit": time_limit}))
     if instance.n <= BRUTE_MAX_N:
         plan.append(("brute", {"time_limit": time_limit}))

@@ -165,6 +165,8 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     from .duals import root_duals
 
     T = int(max(rep.makespan, cls.a.max() + H)) + H
+    if time_limit is not None:  # the root LP may use at most a third of the time
+        lp_time_limit = min(lp_time_limit, max(1.0, time_limit / 3))
     if lagrangian:
         lam_lp, lp_value, waiting = root_duals(cls.s, cls.o, cls.a, cls.n, M, T, lp_time_limit)
         if lam_lp is not None:
