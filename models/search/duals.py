@@ -10,7 +10,26 @@ lazily). Its memory-row duals ``lam_r >= 0`` are used only as Lagrange multiplie
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
+
+
+def _highs(highspy):
+    """A silent ``Highs`` object: HiGHS prints its banner to fd 1 when the first one is made
+    in a process, which would break the CLI's ``--json`` last-line contract and tables."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
 
 
 def root_duals(cs, co, ca, n_cls, M, T: int, time_limit: float = 30.0):
@@ -63,8 +82,7 @@ def root_duals(cs, co, ca, n_cls, M, T: int, time_limit: float = 30.0):
     lp.a_matrix_.start_ = starts
     lp.a_matrix_.index_ = index
     lp.a_matrix_.value_ = value
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _highs(highspy)
     h.setOptionValue("threads", 1)
     h.setOptionValue("time_limit", float(time_limit))
     h.passModel(lp)
