@@ -44,8 +44,8 @@ from kvsched.instance import Instance
 from kvsched.result import NOT_REPRODUCIBLE, Result, Termination, is_proven_optimal, safety_wall_time
 
 BRUTE_MAX_N = 7
-#: certify runs the state-space search first up to this n (results/bench_exact.md)
-SEARCH_MAX_N = 30
+#: certify runs the state-space search first up to this n (results/bench_exact.md) and M
+SEARCH_MAX_N, SEARCH_MAX_M = 30, 32767
 #: a hard-limited child needs this long to start and import its solver before its clock runs
 CHILD_STARTUP = 1.5
 #: seconds after a method's share at which its child is stopped (it then has GRACE_AFTER_TERM to exit)
@@ -147,7 +147,7 @@ def certify(
     # the exact solvers: (name, solver params, cap on the share)
     one_prompt = len(set(instance.prompts)) == 1  # core inequalities pay off only then (results/bench_cpsat.md)
     plan = []
-    if instance.n <= SEARCH_MAX_N:
+    if instance.n <= SEARCH_MAX_N and instance.M <= SEARCH_MAX_M:
         plan.append(("search", {}, search_time_limit))
     if instance.n <= BRUTE_MAX_N:
         plan.append(("brute", {}, brute_time_limit))

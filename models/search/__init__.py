@@ -87,10 +87,11 @@ class _Store:
         self.tab_key = np.zeros(tab, np.int64)
         self.tab_teff = np.zeros(tab, np.int32)
         self.tab_head = np.full(tab, -2, np.int32)
+        self.tab_last = np.full(tab, -1, np.int32)
         self.ctr = np.zeros(12, np.int64)
 
     def nbytes(self) -> int:
-        return sum(getattr(self, k).nbytes for k in (*self.POOL, "hkey", "hidx", "tab_key", "tab_teff", "tab_head"))
+        return sum(getattr(self, k).nbytes for k in (*self.POOL, "hkey", "hidx", "tab_key", "tab_teff", "tab_head", "tab_last"))
 
     @staticmethod
     def _grow(arr, fill=0):
@@ -110,8 +111,9 @@ class _Store:
 
         size = 2 * self.tab_key.shape[0]
         key, teff, head = np.zeros(size, np.int64), np.zeros(size, np.int32), np.full(size, -2, np.int32)
-        rehash(self.tab_key, self.tab_teff, self.tab_head, key, teff, head)
-        self.tab_key, self.tab_teff, self.tab_head = key, teff, head
+        last = np.full(size, -1, np.int32)
+        rehash(self.tab_key, self.tab_teff, self.tab_head, self.tab_last, key, teff, head, last)
+        self.tab_key, self.tab_teff, self.tab_head, self.tab_last = key, teff, head, last
 
 
 def _schedule(instance: Instance, cls: _Classes, st: _Store, goal: int) -> Schedule:
@@ -168,6 +170,8 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     from .duals import root_duals
 
     T = int(max(max(ub_schedule.completions), cls.a.max() + H)) + H
+    if time_limit is not None:  # the root LP may use at most a third of the time
+        lp_time_limit = min(lp_time_limit, max(1.0, time_limit / 3))
     if lagrangian:
         lam_lp, lp_value, waiting = root_duals(cls.s, cls.o, cls.a, cls.n, M, T, lp_time_limit)
         if lam_lp is not None:
@@ -188,7 +192,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     g0 = -int(sum(instance.arrivals))
     root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
                          amin_s, msuf_s, tau_of, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv, st.alive,
-                         st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.hkey, st.hidx, st.ctr)
+                         st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.tab_last, st.hkey, st.hidx, st.ctr)
     dom = 2 if dominance is True else 0 if dominance is False else int(dominance)
     lps = 0
     deadline = None if time_limit is None or deterministic else t0 + time_limit
@@ -198,7 +202,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     while True:
         code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_s,
                       amin_s, msuf_s, tau_of, dom, node_lps - lps, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
-                      st.alive, st.nxt, st.F, st.R, st.lset, st.lpflag, st.tab_key, st.tab_teff, st.tab_head, st.hkey,
+                      st.alive, st.nxt, st.F, st.R, st.lset, st.lpflag, st.tab_key, st.tab_teff, st.tab_head, st.tab_last, st.hkey,
                       st.hidx, st.ctr)
         if code == K.DONE:
             break

@@ -180,17 +180,18 @@ def _slot(tab_key, tab_teff, tab_head, key, te):
 
 
 @njit(cache=True)
-def rehash(tab_key, tab_teff, tab_head, new_key, new_teff, new_head):
+def rehash(tab_key, tab_teff, tab_head, tab_last, new_key, new_teff, new_head, new_last):
     for j in range(tab_key.shape[0]):
         if tab_head[j] != -2:
             k = _slot(new_key, new_teff, new_head, tab_key[j], tab_teff[j])
             new_key[k] = tab_key[j]
             new_teff[k] = tab_teff[j]
             new_head[k] = tab_head[j]
+            new_last[k] = tab_last[j]
 
 
 @njit(cache=True)
-def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, ctr, dominance, H):
+def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, tab_last, ctr, dominance, H):
     """Put candidate ``ns`` into the store unless a stored state dominates it; unlink (and
     mark dead) the stored states it dominates. Returns True if it was kept."""
     j = _slot(tab_key, tab_teff, tab_head, ukey[ns], teff[ns])
@@ -198,9 +199,20 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head,
         tab_key[j] = ukey[ns]
         tab_teff[j] = teff[ns]
         tab_head[j] = -1
+        tab_last[j] = -1
         ctr[C_TAB] += 1
     sf = sumf[ns]
     gn = g[ns]
+    d = tab_last[j]  # the last state of this key that dominated a candidate: often does again
+    if dominance > 0 and d >= 0 and sumf[d] <= sf and g[d] <= gn:
+        leq = True
+        for r in range(H):
+            if F[d, r] > F[ns, r]:
+                leq = False
+                break
+        if leq:
+            ctr[C_DOM] += 1
+            return False
     e = tab_head[j]
     prev = -1
     after = -1
@@ -217,6 +229,7 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head,
                         break
                 if leq:
                     ctr[C_DOM] += 1
+                    tab_last[j] = e
                     return False
             elif dominance == 1 and se > sf:
                 break
@@ -270,7 +283,7 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head,
 @njit(cache=True)
 def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
               ukey, teff, tt, g, h, sumf, parent, adv, alive, nxt, F, R,
-              tab_key, tab_teff, tab_head, hkey, hidx, ctr):
+              tab_key, tab_teff, tab_head, tab_last, hkey, hidx, ctr):
     C = cs.shape[0]
     ukey[0] = ukey0
     teff[0] = teff0
@@ -290,7 +303,7 @@ def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, 
     h[0] = bound(F[0], R[0], 0, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, 0,
                  np.int64(1) << 60, ecomp, seq)
     ctr[C_NS] = 1
-    _insert(0, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, ctr, 2, H)
+    _insert(0, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, tab_last, ctr, 2, H)
     ctr[C_HEAP] = _push(hkey, hidx, 0, (g0 + h[0]) * TIE + TIE - 1, 0)
     return h[0]
 
@@ -298,7 +311,7 @@ def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, 
 @njit(cache=True)
 def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin, lam_msuf, tau_of, dominance,
          lp_left, ukey, teff, tt, g, h, sumf, parent, adv, alive, nxt, F, R, lset, lpflag,
-         tab_key, tab_teff, tab_head, hkey, hidx, ctr):
+         tab_key, tab_teff, tab_head, tab_last, hkey, hidx, ctr):
     """Expand up to ``budget`` states best-first (least g + h). Returns DONE when the least
     g + h on the frontier reaches the incumbent (or the frontier is empty), BUDGET when the
     budget is spent, GROW_* when an array must grow first (the state being expanded, if
@@ -460,7 +473,7 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
                 ctr[C_PRUNE] += 1
             else:
                 h[ns] = hb
-                if _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, ctr, dominance, H):
+                if _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, tab_last, ctr, dominance, H):
                     ctr[C_NS] = ns + 1
                     ctr[C_HEAP] = _push(hkey, hidx, ctr[C_HEAP], (g2 + hb) * TIE + TIE - 1 - (ntot - nU2), ns)
             if jump or na == 0:
