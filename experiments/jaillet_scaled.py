@@ -19,8 +19,6 @@ undecided). MC-SF / OPT is exact on proven trials; elsewhere it lies in
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +26,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .jaillet_synthetic import MODEL2_SEED_BASE, PROVEN_OPTIMAL, PROVEN_SUBOPTIMAL, UNDECIDED, VERDICTS, task
+from .jaillet_synthetic import (
+    MODEL2_SEED_BASE,
+    PROVEN_OPTIMAL,
+    PROVEN_SUBOPTIMAL,
+    UNDECIDED,
+    VERDICTS,
+    full_run,
+    task,
+)
 from .jaillet_synthetic import PAPER as SYNTHETIC_PAPER
 from .spec import Algorithm, Experiment, InstanceSpec
 
@@ -194,24 +200,7 @@ EXPERIMENT = build()
 def main(argv=None) -> None:
     """A full-mode run with other trial counts or limits, written to a new run folder, or with
     --update-reference to the reference results/jaillet-scaled/."""
-    from kvsched import paths
-
-    from .executors import make_executor
-    from .reproduce import record_timing
-    from .runner import run_experiment
-
-    ap = argparse.ArgumentParser(prog="python3 -m kvsched.experiments.jaillet_scaled", description=main.__doc__)
-    ap.add_argument("--trials", type=int, default=12, help="trials per arrival model")
-    ap.add_argument("--time-limit", type=float, default=30.0, help="seconds per exact solver")
-    ap.add_argument("--jobs", type=int, default=1)
-    ap.add_argument("--update-reference", action="store_true", help="write into the reference folder")
-    args = ap.parse_args(argv)
-    exp = build(args.trials, args.time_limit)
-    command = "python3 -m kvsched.experiments.jaillet_scaled " + " ".join(sys.argv[1:] if argv is None else argv)
-    target = paths.results_dir() if args.update_reference else paths.new_run_dir()
-    summary = run_experiment(exp, quick=False, executor=make_executor("local", jobs=args.jobs), command=command,
-                             out_dir=target / exp.name, say=print)
-    record_timing(target, exp.name, "full", summary, command, args.jobs)
+    full_run(argv, "kvsched.experiments.jaillet_scaled", build, 12, 30.0, main.__doc__)
 
 
 if __name__ == "__main__":

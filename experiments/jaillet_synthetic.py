@@ -316,9 +316,9 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
 EXPERIMENT = build()
 
 
-def main(argv=None) -> None:
-    """A full-mode run with other trial counts or limits (e.g. a medium run to commit), written to
-    a new run folder, or with --update-reference to the reference results/jaillet-synthetic/."""
+def full_run(argv, module: str, build_fn, trials: int, time_limit: float, doc: str) -> None:
+    """The command line of a full-mode run of ``build_fn(trials, time_limit)`` (shared by this
+    module and :mod:`.jaillet_scaled`): a new run folder, or the reference with --update-reference."""
     import argparse
     import sys
 
@@ -328,18 +328,24 @@ def main(argv=None) -> None:
     from .reproduce import record_timing
     from .runner import run_experiment
 
-    ap = argparse.ArgumentParser(prog="python3 -m kvsched.experiments.jaillet_synthetic", description=main.__doc__)
-    ap.add_argument("--trials", type=int, default=200, help="trials per arrival model")
-    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per exact solver")
+    ap = argparse.ArgumentParser(prog=f"python3 -m {module}", description=doc)
+    ap.add_argument("--trials", type=int, default=trials, help="trials per arrival model")
+    ap.add_argument("--time-limit", type=float, default=time_limit, help="seconds per exact solver")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--update-reference", action="store_true", help="write into the reference folder")
     args = ap.parse_args(argv)
-    exp = build(args.trials, args.time_limit)
-    command = "python3 -m kvsched.experiments.jaillet_synthetic " + " ".join(sys.argv[1:] if argv is None else argv)
+    exp = build_fn(args.trials, args.time_limit)
+    command = f"python3 -m {module} " + " ".join(sys.argv[1:] if argv is None else argv)
     target = paths.results_dir() if args.update_reference else paths.new_run_dir()
     summary = run_experiment(exp, quick=False, executor=make_executor("local", jobs=args.jobs), command=command,
                              out_dir=target / exp.name, say=print)
     record_timing(target, exp.name, "full", summary, command, args.jobs)
+
+
+def main(argv=None) -> None:
+    """A full-mode run with other trial counts or limits (e.g. a medium run to commit), written to
+    a new run folder, or with --update-reference to the reference results/jaillet-synthetic/."""
+    full_run(argv, "kvsched.experiments.jaillet_synthetic", build, 200, 60.0, main.__doc__)
 
 
 if __name__ == "__main__":
