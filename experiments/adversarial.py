@@ -10,8 +10,10 @@ shrinking s_i (then o_i). The candidate is accepted when its ratio is at least t
 one (plateaus are walked); after ``restart_after`` iterations without improvement the walk
 restarts from a fresh random instance (or, given structured ``starts``, alternately from the
 next of them: :func:`structured_starts`). Everything is drawn from one
-``numpy.random.default_rng(seed)``, and OPT comes from the exhaustive oracle (n <= 7), so the
-same seed gives the same walk, the same worst instances and the same ratios.
+``numpy.random.default_rng(seed)``; OPT comes from certify (the state-space search, and the
+exhaustive oracle for n <= 7), so the same seed gives the same walk, the same worst instances
+and the same ratios as long as every candidate is proven within the limit (at n <= 12 and
+M <= 20 the search proves in well under a second).
 
 OPT. :func:`kvsched.experiments.empirical.certify_small` (every heuristic, the exhaustive oracle,
 CP-SAT, MILP); a candidate whose optimum is not proven is rejected, so no ratio is ever taken

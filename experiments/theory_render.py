@@ -33,6 +33,8 @@ import pandas as pd
 from kvsched import paths
 
 #: the claimed upper bound on Sorted-F / OPT
+#: committed adversarial-search folders under results/, by key
+ADV_DIRS = {"worst": "worst/", "seeded": "worst/seeded/", "reach": "worst/reach/"}
 SORTED_F_BOUND = 48.0
 #: CR(u) counts as logarithmic when a + b ln u fits it within this (absolute) on u >= 20 ...
 LOG_RESIDUAL = 0.01
@@ -190,10 +192,11 @@ def collect(results_dir=None) -> dict:
     if p.exists():
         df = pd.read_csv(p)
         out["worst"] = {"top": df[df["rank"] == 1].copy(), "meta": _read_json(R / "worst" / "run.json")}
-    p = R / "worst" / "seeded" / "index.csv"
-    if p.exists():
-        df = pd.read_csv(p)
-        out["seeded"] = {"top": df[df["rank"] == 1].copy(), "meta": _read_json(R / "worst" / "seeded" / "run.json")}
+    for key in ("seeded", "reach"):
+        p = R / "worst" / key / "index.csv"
+        if p.exists():
+            df = pd.read_csv(p)
+            out[key] = {"top": df[df["rank"] == 1].copy(), "meta": _read_json(R / "worst" / key / "run.json")}
     p = R / "theory" / "families.md"
     if p.exists():
         st = md_section_table(p, "## Sorted-F")
@@ -347,6 +350,18 @@ def _small_n(num: dict) -> Optional[int]:
     return None if part.empty else int(part["requests"].max())
 
 
+def _wall(meta: dict) -> str:
+    return f" ({meta['wall_time_s']:.0f} s)" if meta.get("wall_time_s") is not None else ""
+
+
+def _adv_extent(num: dict) -> str:
+    """``n <= N and M <= M'`` over every adversarial search read (their recorded settings)."""
+    st = [num[k]["meta"].get("settings", {}) for k in ADV_DIRS if k in num]
+    n = max((s.get("n_range", [0, 0])[1] for s in st), default="?")
+    m = max((s.get("M_range", [0, 0])[1] for s in st), default="?")
+    return f"n <= {n} and M <= {m}"
+
+
 def _adv_worst(num: dict, prefix: str, arrivals: bool = False, key: str = "worst") -> Optional[float]:
     top = num.get(key, {}).get("top")
     if top is None:
@@ -363,6 +378,8 @@ def sorted_f_claim(num: dict) -> Optional[Claim]:
         cands.append((v, "adversarial search, proven optima"))
     if (v := _adv_worst(num, "sorted-f", key="seeded")) is not None:
         cands.append((v, "seeded adversarial search, proven optima"))
+    if (v := _adv_worst(num, "sorted-f", key="reach")) is not None:
+        cands.append((v, "adversarial search at n <= 14 (search-proven optima)"))
     st = num.get("stagger")
     formula = None
     if st is not None:
@@ -381,9 +398,10 @@ def sorted_f_claim(num: dict) -> Optional[Claim]:
     para = ("Certified ratios (validated Sorted-F schedule over a proven optimum or a validated witness): "
             + "; ".join(f"{r:.4f} ({w})" for r, w in cands) + f".{fo_txt} With Poisson arrivals (outside the claim: "
             f"the ordering ignores arrivals) cr-small's worst is {_fmt(_small_worst(num, 'sorted-f', 'Poisson'))}. "
-            "The search instances have n <= 6 and M <= 16, so s and o are not small against M there. A finite "
+            f"The search instances have {_adv_extent(num)}, so s and o are not small against M there. A finite "
             "search cannot prove an upper bound; it did not find a counterexample.")
-    return Claim("Sorted-F <= 48 OPT (all arrivals 0)", "proven optima n <= 10; stagger family with validated witness",
+    return Claim("Sorted-F <= 48 OPT (all arrivals 0)",
+                 f"proven optima n <= {_small_n(num)}; stagger family with validated witness",
                  f"{worst:.4f} ({what})", v, para)
 
 
@@ -526,7 +544,7 @@ def amax_claims(num: dict) -> list:
                          + "; ".join(f"{a}: {v.word}" for a, v in vs.items()) + "."))
         over = lim[lim["ratio"] > [float(amax_upper(1 / float(a.split('/')[1]))) for a in lim["alpha"]]]
         worst_small = _small_worst(num, "amax")
-        adv = _adv_worst(num, "amax")
+        adv = max((v for k in ADV_DIRS if (v := _adv_worst(num, "amax", key=k)) is not None), default=None)
         parts = [f"{r.ratio:.2f} ({r.variant}, alpha = {r.alpha}) above {float(amax_upper(1 / float(r.alpha.split('/')[1]))):g}"
                  for r in over.itertuples()]
         big = lim.loc[(lim["ratio"] / [float(amax_upper(1 / float(a.split('/')[1]))) for a in lim["alpha"]]).idxmax()]
@@ -537,7 +555,7 @@ def amax_claims(num: dict) -> list:
                          "proven optima (no intervals)",
                          f"{big['ratio']:.2f} vs {up:g} ({big['variant']}, alpha = {big['alpha']})", v,
                          f"Small instances (no intervals, alpha = 1 / max(M - s_i)): worst A_max / OPT "
-                         f"{_fmt(worst_small)} (cr-small), {_fmt(adv)} (adversarial search)."))
+                         f"{_fmt(worst_small)} (cr-small), {_fmt(adv)} (adversarial searches, {_adv_extent(num)})."))
     return out
 
 
@@ -591,7 +609,8 @@ def lower_bounds(num: dict) -> pd.DataFrame:
     for alg, prefix in groups.items():
         add(alg, _small_worst(num, prefix), f"cr-small: proven optimum (n <= {_small_n(num)})")
         add(alg, _small_worst(num, prefix, "Poisson"), "cr-small, Poisson arrivals: proven optimum", arrivals=True)
-        for key, what in (("worst", "adversarial search"), ("seeded", "seeded adversarial search")):
+        for key, what in (("worst", "adversarial search"), ("seeded", "seeded adversarial search"),
+                          ("reach", "adversarial search at n <= 14")):
             top = num.get(key, {}).get("top")
             if top is None:
                 continue
@@ -600,7 +619,7 @@ def lower_bounds(num: dict) -> pd.DataFrame:
                 if not part.empty:
                     r = part.loc[part["ratio"].idxmax()]
                     add(alg, r["ratio"], f"{what}{' with arrival moves' if arrivals else ''}: proven optimum "
-                        f"([{r['file']}]({'worst/' if key == 'worst' else 'worst/seeded/'}{r['file']}))",
+                        f"([{r['file']}]({ADV_DIRS[key]}{r['file']}))",
                         int(r["n"]), int(r["M"]), arrivals)
     st = num.get("stagger")
     if st is not None and st["certified"].any():
@@ -728,12 +747,13 @@ def measurements(num: dict) -> list:
                 "the small families see no intervals ([1, M - s_i]).", "",
                 *_table(s.drop(columns=[c for c in s.columns if c.startswith("upper end")])), ""]
     for key, title in (("worst", "6. Adversarial search (`results/worst/`)"),
-                       ("seeded", "7. Seeded adversarial search (`results/worst/seeded/`)")):
+                       ("seeded", "7. Seeded adversarial search (`results/worst/seeded/`)"),
+                       ("reach", "7b. Adversarial search at n <= 14 (`results/worst/reach/`)")):
         if key not in num:
             continue
         w = num[key]
         top = w["top"].copy()
-        sub = "worst/" if key == "worst" else "worst/seeded/"
+        sub = ADV_DIRS[key]
         top["ALG / OPT"] = top["alg"].astype(str) + " / " + top["opt"].astype(str)
         top["file"] = top["file"].map(lambda f, sub=sub: f"[{f}]({sub}{f})")
         cols = [c for c in ("heuristic", "seed", "arrivals", "start", "ratio", "ALG / OPT", "n", "M", "iteration", "file")
@@ -741,7 +761,7 @@ def measurements(num: dict) -> list:
         meta = w["meta"]
         st = meta.get("settings", {})
         out += [f"## {title}", "",
-                f"`{meta.get('command')}` ({meta.get('wall_time_s', 0):.0f} s): seeded local search, n <= "
+                f"`{meta.get('command')}`{_wall(meta)}: seeded local search, n <= "
                 f"{st.get('n_range', [0, '?'])[1]}, M <= {st.get('M_range', [0, '?'])[1]}, "
                 f"{st.get('iterations')} iterations per run, ALG / OPT with OPT proven (exhaustive oracle / certify); "
                 "re-verify with `kvsched adversarial verify FILE` or `kvsched certify FILE`.", "",

@@ -30,8 +30,9 @@ def adversarial():
 @click.argument("heuristic", type=click.Choice(LABELS))
 @click.option("--seed", default=0, show_default=True, help="seed of the search (same seed, same result)")
 @click.option("--iterations", default=200, show_default=True, type=click.IntRange(min=1))
-@click.option("--n-max", default=6, show_default=True, type=click.IntRange(2, 7),
-              help="most requests (the exhaustive oracle proves OPT up to 7)")
+@click.option("--n-max", default=6, show_default=True, type=click.IntRange(2, 16),
+              help="most requests (OPT is proven by certify: the exhaustive oracle up to 7, the state-space "
+                   "search beyond; a candidate whose optimum is not proven is rejected)")
 @click.option("--M-max", "M_max", default=16, show_default=True, type=click.IntRange(min=4))
 @click.option("--arrivals", is_flag=True, help="also move arrival rounds (default: all arrivals 0)")
 @click.option("--keep", default=3, show_default=True, type=click.IntRange(min=1), help="worst instances kept")
