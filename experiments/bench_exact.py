@@ -36,12 +36,18 @@ TARGETS = {("random", 16): (10, 10, 5.0, "median"), ("random", 20): (8, 10, 60.0
 
 
 def one(family, n, seed, limits):
-    kw = {"n": n, "model": 1} if family == "jaillet" else {"n": n}
-    inst = FAMILIES[family](seed=seed, **kw)
+    """One instance; family "jaillet-paper" is Jaillet model 1 at the paper's own n ~ U{40..60}
+    (``n`` ignored), certified with the Lagrangian bound as well."""
+    if family == "jaillet-paper":
+        inst = FAMILIES["jaillet"](seed=seed, model=1)
+    else:
+        kw = {"n": n, "model": 1} if family == "jaillet" else {"n": n}
+        inst = FAMILIES[family](seed=seed, **kw)
     # the whole budget is large enough that each method, run one after another, gets its own cap
     budget = 3 * max(limits["search"], limits["cpsat"], limits["milp"]) + 10
     cert = certify(inst, time_limit=budget, search_time_limit=limits["search"], cpsat_time_limit=limits["cpsat"],
-                   milp_time_limit=limits["milp"], threads=limits["threads"], run_all=True, concurrent=False)
+                   milp_time_limit=limits["milp"], threads=limits["threads"], run_all=True, concurrent=False,
+                   search_memory_limit=limits["search_memory"], lagrangian=family == "jaillet-paper")
     row = {"family": family, "n": inst.n, "seed": seed, "M": inst.M, "objective": cert.objective,
            "bound": cert.bound, "gap": round(cert.gap, 6), "certified": cert.optimal,
            "best_solver": cert.best_solver, "bound_solver": cert.bound_solver}
@@ -139,6 +145,18 @@ def write(rows, args, limits, started, load0, out):
     jl = [r for r in rows if r["family"] == "jaillet"]
     if jl:
         lines += [""] + summarise(jl, "`jaillet` model 1 (M ~ U{30..50}, one s ~ U{1..5}, o ~ U{1..M-s}), n given")
+    paper = [r for r in rows if r["family"] == "jaillet-paper"]
+    if paper:
+        lines += ["", "### `jaillet` model 1 at the paper's n ~ U{40..60}: proven gap", "",
+                  "certify with the Lagrangian bound as well (`lagrangian=True`); gap = (best - ceil(bound)) / best.", "",
+                  "| instances | n (min-max) | certified | median gap | min gap | max gap | bound by | MC-SF / best |",
+                  "|---|---|---|---|---|---|---|---|"]
+        gaps = [r["gap"] for r in paper]
+        by = ", ".join(f"{k} {sum(r['bound_solver'] == k for r in paper)}" for k in sorted({r["bound_solver"] for r in paper}))
+        lines.append(f"| {len(paper)} | {min(r['n'] for r in paper)}-{max(r['n'] for r in paper)} | "
+                     f"{sum(bool(r['certified']) for r in paper)}/{len(paper)} | {statistics.median(gaps):.4f} | "
+                     f"{min(gaps):.4f} | {max(gaps):.4f} | {by} | "
+                     f"{statistics.mean(r['mcsf'] / r['objective'] for r in paper):.4f} |")
     lines += ["", "### Per instance", "",
               "| family | n | seed | best | bound | certified | search | search bound | search expanded | "
               "search s | CP-SAT | CP-SAT s | MILP | MILP s |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -159,7 +177,10 @@ def main(argv=None):
     ap.add_argument("--large-seeds", type=int, default=None, help="seeds for random n >= 18 (default: --seeds)")
     ap.add_argument("--jaillet-sizes", type=int, nargs="*", default=[10, 12, 15])
     ap.add_argument("--jaillet-seeds", type=int, default=5)
+    ap.add_argument("--jaillet-paper-seeds", type=int, default=0,
+                    help="also Jaillet model 1 at the paper's n ~ U{40..60}: this many seeds, reporting the proven gap")
     ap.add_argument("--search-time-limit", type=float, default=60.0)
+    ap.add_argument("--search-memory-limit", type=float, default=None, help="MB for the search's arrays")
     ap.add_argument("--time-limit", type=float, default=60.0, help="CP-SAT and MILP time limit")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(paths.results_dir() / "bench_exact.md"))
@@ -169,7 +190,7 @@ def main(argv=None):
     args.argv = sys.argv[1:] if argv is None else list(argv)
     args.t0 = time.perf_counter()
     limits = {"search": args.search_time_limit, "cpsat": args.time_limit, "milp": args.time_limit,
-              "threads": args.threads}
+              "threads": args.threads, "search_memory": args.search_memory_limit}
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     load0 = os.getloadavg()
     large = args.seeds if args.large_seeds is None else args.large_seeds
@@ -177,6 +198,7 @@ def main(argv=None):
     jobs += [("jaillet", n, s) for n in args.jaillet_sizes for s in range(args.jaillet_seeds)]
     # easiest first (Jaillet n is about as hard as random n + 6), so a cut-short run keeps the easy rows
     jobs.sort(key=lambda j: j[1] + (6 if j[0] == "jaillet" else 0))
+    jobs += [("jaillet-paper", None, s) for s in range(args.jaillet_paper_seeds)]
     rows = []
     for job in jobs:
         rows.append(one(*job, limits))

@@ -91,12 +91,14 @@ def certify(
     search_time_limit: Optional[float] = None,
     cancel: Optional[threading.Event] = None,
     lagrangian: bool = False,
+    search_memory_limit: Optional[float] = None,
 ) -> Result:
     """Certify ``instance``: a :class:`~kvsched.result.Result` (solver ``certify``) holding the
     best validated incumbent and the best proven bound, with one record per method in
     ``records``. ``progress(msg)`` is called after each method if given. ``lagrangian``: also
     compute the Lagrangian bound of the time-indexed LP after the heuristics
-    (:mod:`kvsched.models.lagrangian`; the LP's value, fast where the Pyomo model is not)."""
+    (:mod:`kvsched.models.lagrangian`; the LP's value, fast where the Pyomo model is not).
+    ``search_memory_limit``: MB for the search's arrays (default: the search's own)."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     cancel = cancel or threading.Event()
@@ -148,7 +150,8 @@ def certify(
     one_prompt = len(set(instance.prompts)) == 1  # core inequalities pay off only then (results/bench_cpsat.md)
     plan = []
     if instance.n <= SEARCH_MAX_N and instance.M <= SEARCH_MAX_M:
-        plan.append(("search", {}, search_time_limit))
+        plan.append(("search", {} if search_memory_limit is None else {"memory_limit": float(search_memory_limit)},
+                     search_time_limit))
     if instance.n <= BRUTE_MAX_N:
         plan.append(("brute", {}, brute_time_limit))
     plan.append(("cpsat", {"seed": seed, "core": one_prompt}, cpsat_time_limit))
@@ -264,6 +267,7 @@ def certify(
         wall_time=time.perf_counter() - t0, threads=threads, seed=seed, records=records, instance=instance,
         message=message, deterministic=deterministic,
         params={"time_limit": time_limit, "milp_time_limit": milp_time_limit, "cpsat_time_limit": cpsat_time_limit,
-                "brute_time_limit": brute_time_limit, "search_time_limit": search_time_limit, "run_all": run_all,
+                "brute_time_limit": brute_time_limit, "search_time_limit": search_time_limit,
+                "search_memory_limit": search_memory_limit, "run_all": run_all,
                 "concurrent": concurrent, "deterministic": deterministic},
     )

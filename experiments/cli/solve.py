@@ -66,6 +66,8 @@ def solve_cmd(instance_path, solver, time_limit, threads, seed, no_window_cut, n
 @click.option("--milp-time-limit", type=SECONDS, default=None, help="cap on the MILP's share (s)")
 @click.option("--brute-time-limit", type=SECONDS, default=None, help="cap on the exhaustive oracle's share (s)")
 @click.option("--search-time-limit", type=SECONDS, default=None, help="cap on the state-space search's share (s)")
+@click.option("--search-memory-limit", type=click.FloatRange(min=1.0), default=None,
+              help="MB for the state-space search's arrays (default: the search's own, 1500)")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--sequential", is_flag=True, help="run the exact solvers one after another, not at the same time")
@@ -77,7 +79,7 @@ def solve_cmd(instance_path, solver, time_limit, threads, seed, no_window_cut, n
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="draw the best schedule (PNG)")
 @json_option
 def certify_cmd(instance_path, time_limit, cpsat_time_limit, milp_time_limit, brute_time_limit, search_time_limit,
-                threads, seed, sequential, deterministic, all_solvers, lagrangian, out, plot_path, as_json):
+                search_memory_limit, threads, seed, sequential, deterministic, all_solvers, lagrangian, out, plot_path, as_json):
     """Certify INSTANCE.json: best validated schedule, best proven bound, checked gap. Ctrl-C
     or SIGTERM stops within seconds and still reports (and writes) what was found."""
     from kvsched.models.certify import certify
@@ -89,7 +91,7 @@ def certify_cmd(instance_path, time_limit, cpsat_time_limit, milp_time_limit, br
         writable(plot_path, "--plot")
     cert = certify(inst, time_limit=time_limit, cpsat_time_limit=cpsat_time_limit, milp_time_limit=milp_time_limit,
                    brute_time_limit=brute_time_limit, search_time_limit=search_time_limit, threads=threads, seed=seed,
-                   run_all=all_solvers, lagrangian=lagrangian,
+                   search_memory_limit=search_memory_limit, run_all=all_solvers, lagrangian=lagrangian,
                    deterministic=deterministic, concurrent=False if sequential else None)
     for r in cert.records:
         click.echo("  " + _line(r))
