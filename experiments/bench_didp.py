@@ -136,7 +136,7 @@ def main(argv=None):
     # compile / load the numba kernels and didppy once, outside the timings
     warm = FAMILIES["random"](n=6, seed=0)
     run_one(warm, methods, 5.0)
-    load0, t0 = _load(), datetime.datetime.now(datetime.timezone.utc)
+    load0, t0, commit = _load(), datetime.datetime.now(datetime.timezone.utc), _commit()  # the code that runs
     vers = ", ".join(f"{p} {version(p)}" for p in ("didppy", "numba", "numpy", "highspy"))
     cmd = ("python -m kvsched.experiments.bench_didp --sizes " + " ".join(map(str, args.sizes))
            + f" --seeds {args.seeds} --jaillet-sizes " + " ".join(map(str, args.jaillet_sizes))
@@ -151,7 +151,7 @@ def main(argv=None):
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     header = ["# Exact search: numba kernel vs DyPDL on didppy", "",
               f"Command: `{cmd}`", "",
-              f"Commit {_commit()}; {vers}; Python {platform.python_version()}; {os.cpu_count()} cores; "
+              f"Commit {commit}; {vers}; Python {platform.python_version()}; {os.cpu_count()} cores; "
               f"started {t0.isoformat(timespec='seconds')}, finished "
               f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}; "
               f"load average (1, 5, 15 min) at start {load0}, at end {load1}; peak RSS {rss:.0f} MB.", "",

@@ -18,11 +18,12 @@ costs ``|U|``. A request started at p so pays ``p + o_j = C_j``.
 Dual bounds (didppy takes their maximum), on ``sum_U (C_j - t)``:
 ``simple``: ``sum_U o_j``; ``fluid``: the k-th smallest completion is at least the larger of
 the k-th smallest ``o_j`` and the first round by which the free memory ``M - f`` holds the k
-smallest volumes (default: the fastest of the three in wall time on random n = 12 and Jaillet
-n = 8); ``full`` uses the k-th smallest ``e_j + o_j`` instead of ``o_j``, ``e_j`` the earliest
-start at which ``j`` fits alone on top of ``f`` (the numba search's order-statistics bound; it
-halves the expansions but costs more per state than it saves). The numba search's Lagrangian bound is not expressed: it reads the
-root LP's duals at the absolute round, which the merged state does not carry.
+smallest volumes (the default: the fastest in wall time on random n = 12 and Jaillet n = 8);
+``full`` uses the k-th smallest ``e_j + o_j`` instead of ``o_j``, ``e_j`` the earliest start at
+which ``j`` fits alone on top of ``f`` (the numba search's order-statistics bound; it cuts the
+expansions but costs more per state than it saves, ``results/bench_didp.md``). The numba
+search's Lagrangian bound is not expressed: it reads the root LP's duals at the absolute
+round, which the merged state does not carry.
 """
 
 from __future__ import annotations
