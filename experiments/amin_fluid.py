@@ -47,9 +47,6 @@ SEEDS = (0, 1, 2, 3, 4)
 READINGS = {"W": ("W", "admit-first"), "V1": ("V1", "admit-first"),
             "W RF": ("W", "resolve-first"), "V1 RF": ("V1", "resolve-first")}
 QUICK = {"us": (2, 3), "ls": (1, 4), "doublings": (0, 1), "c": 4, "rho": 20}
-#: (u, L, k) left out of the full grid: the committed run's time budget (2 cores shared by six
-#: processes) did not fit the largest instance, so (10, 48) has M over two doublings only
-SKIP = ((10, 48, 3),)
 
 
 def generate(spec: InstanceSpec) -> Instance:
@@ -82,9 +79,9 @@ def algorithms(seeds) -> tuple:
                                        for c, o in READINGS.values() for k in seeds)
 
 
-def grids(us, ls, doublings, c, rho, skip=()) -> tuple:
+def grids(us, ls, doublings, c, rho) -> tuple:
     return tuple(Grid("amin-fluid", (rho * c * 2 ** k,), (0,), {"u": u, "L": L, "m_factor": c * 2 ** k, "s": S})
-                 for u in us for L in ls for k in doublings if (u, L, k) not in skip)
+                 for u in us for L in ls for k in doublings)
 
 
 def ratios(df: pd.DataFrame) -> pd.DataFrame:
@@ -168,13 +165,13 @@ EXPERIMENT = Experiment(
     description=(
         f"A_min / H-SF on the Rayleigh maximiser's length mix, lengths scaled by L in {list(LS)} (interval [L, uL]), "
         f"u in {list(US)}, s = {S}, M = m_factor (s + uL) with m_factor = {C} * 2^k, k in {list(DOUBLINGS)}, n1 = "
-        f"{RHO} m_factor requests of length L (n grows with M), all at round 0 (not run: (u, L, k) in {list(SKIP)}); "
+        f"{RHO} m_factor requests of length L (n grows with M), all at round 0; "
         f"readings {', '.join(READINGS)}, "
         f"tie seeds {list(SEEDS)}; next to CR(u) and the quadratic form at the instance's counts."),
     task=task,
     generate=generate,
     algorithms=algorithms(SEEDS),
-    grids=grids(US, LS, DOUBLINGS, C, RHO, SKIP),
+    grids=grids(US, LS, DOUBLINGS, C, RHO),
     quick_grids=grids(QUICK["us"], QUICK["ls"], QUICK["doublings"], QUICK["c"], QUICK["rho"]),
     version=1,
     summarize=summarize,

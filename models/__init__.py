@@ -22,6 +22,7 @@ SOLVERS = {
     "cpsat": ("kvsched.models.cpsat", "solve_cpsat"),
     "brute": ("kvsched.models.brute", "solve_brute"),
     "search": ("kvsched.models.search", "solve_search"),
+    "didp": ("kvsched.models.search.didp", "solve_didp"),  # needs the optional extra kvsched[didp]
     "lagrangian": ("kvsched.models.lagrangian", "solve_lagrangian"),
 }
 
