@@ -66,6 +66,9 @@ class SearchSettings:
     restart_after: int = 40
     keep: int = 3
     time_limit: float = 10.0
+    #: certify in deterministic mode (work limits, docs/model.md §6.3): a candidate is proven or
+    #: rejected whatever the machine's load, so the same seed gives the same search
+    deterministic: bool = False
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
@@ -75,7 +78,7 @@ def reproduce_command(label: str, seed: int, settings: SearchSettings) -> str:
     """The ``kvsched adversarial search`` call that reruns a search with these settings."""
     cmd = (f"kvsched adversarial search {label} --seed {seed} --iterations {settings.iterations} "
            f"--n-max {settings.n_range[1]} --M-max {settings.M_range[1]} --keep {settings.keep}")
-    return cmd + (" --arrivals" if settings.arrivals else "")
+    return cmd + (" --arrivals" if settings.arrivals else "") + (" --deterministic" if settings.deterministic else "")
 
 
 def _instance(M: int, s, o, a) -> Instance:
@@ -145,7 +148,7 @@ def search(label: str, seed: int = 0, settings: Optional[SearchSettings] = None,
 
     def evaluate(inst: Instance, it: int) -> Optional[Found]:
         if inst.digest not in memo:
-            cert = certify_small(inst, st.time_limit)
+            cert = certify_small(inst, st.time_limit, deterministic=st.deterministic)
             memo[inst.digest] = (Found(inst, algo.run(inst).objective, cert.objective, it)
                                  if cert.optimal else None)
         return memo[inst.digest]

@@ -37,9 +37,12 @@ TARGETS = {("random", 16): (10, 10, 5.0, "median"), ("random", 20): (8, 10, 60.0
 
 def one(family, n, seed, limits):
     """One instance; family "jaillet-paper" is Jaillet model 1 at the paper's own n ~ U{40..60}
-    (``n`` ignored), certified with the Lagrangian bound as well."""
+    (``n`` ignored), certified with the Lagrangian bound as well; "random-poisson" is "random"
+    with Poisson arrivals."""
     if family == "jaillet-paper":
         inst = FAMILIES["jaillet"](seed=seed, model=1)
+    elif family == "random-poisson":  # the same (s, o) as "random" with this seed, Poisson arrivals
+        inst = FAMILIES["random"](n=n, seed=seed, arrivals="poisson", rate=limits["rate"])
     else:
         kw = {"n": n, "model": 1} if family == "jaillet" else {"n": n}
         inst = FAMILIES[family](seed=seed, **kw)
@@ -145,6 +148,19 @@ def write(rows, args, limits, started, load0, out):
     jl = [r for r in rows if r["family"] == "jaillet"]
     if jl:
         lines += [""] + summarise(jl, "`jaillet` model 1 (M ~ U{30..50}, one s ~ U{1..5}, o ~ U{1..M-s}), n given")
+    po = [r for r in rows if r["family"] == "random-poisson"]
+    if po:
+        lines += [""] + summarise(po, f"`random` family with Poisson arrivals ({limits['rate']:g} requests per round): "
+                                      "the same (s, o) as the `random` rows of equal n and seed")
+        pairs = {}  # n -> [(expansions without arrivals, with)], instances the search proved both ways
+        for p in po:
+            z = next((r for r in rows if r["family"] == "random" and (r["n"], r["seed"]) == (p["n"], p["seed"])), None)
+            if z is not None and z.get("search_proven") and p.get("search_proven"):
+                pairs.setdefault(p["n"], []).append((z["search_expanded"], p["search_expanded"]))
+        if pairs:
+            lines += ["", "Median search expansions without / with arrivals, same requests, proven both ways: " + ", ".join(
+                f"n = {n}: {statistics.median(a for a, _ in v):g} / {statistics.median(b for _, b in v):g} ({len(v)} pairs)"
+                for n, v in sorted(pairs.items())) + "."]
     paper = [r for r in rows if r["family"] == "jaillet-paper"]
     if paper:
         lines += ["", "### `jaillet` model 1 at the paper's n ~ U{40..60}: proven gap", "",
@@ -179,6 +195,9 @@ def main(argv=None):
     ap.add_argument("--jaillet-seeds", type=int, default=5)
     ap.add_argument("--jaillet-paper-seeds", type=int, default=0,
                     help="also Jaillet model 1 at the paper's n ~ U{40..60}: this many seeds, reporting the proven gap")
+    ap.add_argument("--poisson-sizes", type=int, nargs="*", default=[],
+                    help="also these random n with Poisson arrivals (same requests as the zero-arrival rows)")
+    ap.add_argument("--rate", type=float, default=0.5, help="Poisson arrivals: requests per round")
     ap.add_argument("--search-time-limit", type=float, default=60.0)
     ap.add_argument("--search-memory-limit", type=float, default=None, help="MB for the search's arrays")
     ap.add_argument("--time-limit", type=float, default=60.0, help="CP-SAT and MILP time limit")
@@ -190,14 +209,15 @@ def main(argv=None):
     args.argv = sys.argv[1:] if argv is None else list(argv)
     args.t0 = time.perf_counter()
     limits = {"search": args.search_time_limit, "cpsat": args.time_limit, "milp": args.time_limit,
-              "threads": args.threads, "search_memory": args.search_memory_limit}
+              "threads": args.threads, "search_memory": args.search_memory_limit, "rate": args.rate}
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     load0 = os.getloadavg()
     large = args.seeds if args.large_seeds is None else args.large_seeds
     jobs = [("random", n, s) for n in args.sizes for s in range(args.seeds if n < 18 else large)]
     jobs += [("jaillet", n, s) for n in args.jaillet_sizes for s in range(args.jaillet_seeds)]
+    jobs += [("random-poisson", n, s) for n in args.poisson_sizes for s in range(args.seeds if n < 18 else large)]
     # easiest first (Jaillet n is about as hard as random n + 6), so a cut-short run keeps the easy rows
-    jobs.sort(key=lambda j: j[1] + (6 if j[0] == "jaillet" else 0))
+    jobs.sort(key=lambda j: (j[1] + (6 if j[0] == "jaillet" else 0), j[0] == "random-poisson"))
     jobs += [("jaillet-paper", None, s) for s in range(args.jaillet_paper_seeds)]
     rows = []
     for job in jobs:

@@ -91,9 +91,9 @@ def opt_ratio(alg: int, cert: Result) -> dict:
     }
 
 
-def certify_small(inst: Instance, time_limit: float = 20.0, threads: int = 1) -> Result:
+def certify_small(inst: Instance, time_limit: float = 20.0, threads: int = 1, deterministic: bool = False) -> Result:
     """:func:`certify` with in-process solver limits (no hard-limit child: small instances)."""
-    return certify(inst, time_limit=time_limit, threads=threads, seed=0, hard_limit=False)
+    return certify(inst, time_limit=time_limit, threads=threads, seed=0, hard_limit=False, deterministic=deterministic)
 
 
 def ratio_rows(inst: Instance, cert: Optional[Result] = None, algos: Sequence[Algo] = ALGORITHMS,

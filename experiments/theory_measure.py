@@ -66,31 +66,59 @@ def measure_amin_load(us=(2, 4), sizes=((500, 50), (1000, 100), (3000, 100), (30
     return out_dir / "amin_load.csv"
 
 
-def run_adversarial(iterations: int, labels=None, out_dir=WORST_DIR) -> Path:
-    from kvsched.experiments.adversarial import SearchSettings, save, search
-    from kvsched.experiments.cli.adversarial import LABELS
+def _run_searches(runs, out_dir: Path, command: str, t0: float, meta: dict, starts_of=None) -> Path:
+    """Run the adversarial searches ``runs`` = [(label, seed, settings)], save every kept
+    instance in ``out_dir`` with ``index.csv`` (one row per kept instance) and ``run.json``."""
+    from kvsched.experiments.adversarial import save, search
 
-    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
     rows = []
-    runs = [(lab, 0, False) for lab in (labels or LABELS)]
-    runs += [(lab, 1, True) for lab in (labels or LABELS) if lab in ARRIVAL_AWARE]
-    for label, seed, arrivals in runs:
-        st = SearchSettings(iterations=iterations, arrivals=arrivals)
+    for label, seed, st in runs:
+        starts = starts_of(label) if starts_of else ()
         t1 = time.perf_counter()
-        found = search(label, seed=seed, settings=st)
+        found = search(label, seed=seed, settings=st, starts=starts)
         for rank, (f, path) in enumerate(zip(found, save(found, label, seed, st, out_dir)), 1):
-            rows.append({"heuristic": label, "seed": seed, "arrivals": arrivals, "rank": rank, "ratio": f.ratio,
+            rows.append({"heuristic": label, "seed": seed, "arrivals": st.arrivals, "rank": rank, "ratio": f.ratio,
                          "alg": f.alg, "opt": f.opt, "n": f.instance.n, "M": f.instance.M,
-                         "iteration": f.iteration, "file": path.name})
+                         "iteration": f.iteration, **({"starts": len(starts)} if starts_of else {}),
+                         "file": path.name})
         print(f"{label} seed {seed}: worst {found[0].ratio:.4f} ({time.perf_counter() - t1:.0f} s)", flush=True)
     pd.DataFrame(rows).to_csv(out_dir / "index.csv", index=False)
-    meta = _stamp(f"python3 -m kvsched.experiments.theory_report adversarial --iterations {iterations}",
-                  time.perf_counter() - t0)
-    meta.update(settings=SearchSettings(iterations=iterations).to_dict())
-    (out_dir / "run.json").write_text(json.dumps(meta, indent=1) + "\n")
+    stamp = _stamp(command, time.perf_counter() - t0)
+    (out_dir / "run.json").write_text(json.dumps({**stamp, **meta}, indent=1) + "\n")
     return out_dir / "index.csv"
 
 
+def run_adversarial(iterations: int, labels=None, out_dir=WORST_DIR) -> Path:
+    from kvsched.experiments.adversarial import SearchSettings
+    from kvsched.experiments.cli.adversarial import LABELS
+
+    t0 = time.perf_counter()
+    runs = [(lab, 0, SearchSettings(iterations=iterations)) for lab in (labels or LABELS)]
+    runs += [(lab, 1, SearchSettings(iterations=iterations, arrivals=True)) for lab in (labels or LABELS)
+             if lab in ARRIVAL_AWARE]
+    return _run_searches(runs, out_dir, f"python3 -m kvsched.experiments.theory_report adversarial --iterations {iterations}",
+                         t0, {"settings": SearchSettings(iterations=iterations).to_dict()})
+
+
+REACH_LABELS = ("mcsf", "sorted-f/dp", "fcfs", "amin/V1", "amax")
+
+
+def run_reach(iterations: int, seeds=(7, 8, 9), labels=None, n_max: int = 14, M_max: int = 24, out_dir=None) -> Path:
+    """The adversarial search at the sizes the exact search proves in seconds (n <= ``n_max``,
+    M <= ``M_max``, all arrivals 0), for each of ``seeds``, with certify in deterministic mode
+    (the same seed gives the same search whatever the load)."""
+    from kvsched.experiments.adversarial import SearchSettings
+
+    t0 = time.perf_counter()
+    st = SearchSettings(iterations=iterations, n_range=(2, n_max), M_range=(4, M_max), deterministic=True)
+    runs = [(lab, seed, st) for seed in seeds for lab in (labels or REACH_LABELS)]
+    seeds_txt = " ".join(str(x) for x in seeds)
+    return _run_searches(runs, out_dir or WORST_DIR / "reach",
+                         f"python3 -m kvsched.experiments.theory_report reach --iterations {iterations} --seeds {seeds_txt} "
+                         f"--n-max {n_max} --M-max {M_max}", t0,
+                         {"settings": st.to_dict(), "seeds": list(seeds),
+                          "note": "OPT proven by certify in deterministic mode (the state-space search beyond n = 7)"})
 
 
 def measure_sf_opt(Ms=(4, 9, 16, 25, 36), time_limit: float = 120.0, out_dir=CHECKS_DIR) -> Path:
@@ -122,26 +150,14 @@ def run_seeded(iterations: int, labels=None, seed: int = 2, out_dir=None) -> Pat
     """The adversarial search started from :func:`experiments.adversarial.structured_starts`
     (earlier rank-1 instances in ``results/worst/`` and small structured families), restarts
     alternating between them and random instances; n <= 7, M <= 20, all arrivals 0."""
-    from kvsched.experiments.adversarial import SearchSettings, save, search, structured_starts
+    from kvsched.experiments.adversarial import SearchSettings, structured_starts
 
-    out_dir = Path(out_dir or WORST_DIR / "seeded")
     t0 = time.perf_counter()
     st = SearchSettings(iterations=iterations, n_range=(2, 7), M_range=(4, 20))
-    rows = []
-    for label in labels or SEEDED_LABELS:
-        starts = structured_starts(label, WORST_DIR)
-        t1 = time.perf_counter()
-        found = search(label, seed=seed, settings=st, starts=starts)
-        for rank, (f, path) in enumerate(zip(found, save(found, label, seed, st, out_dir)), 1):
-            rows.append({"heuristic": label, "seed": seed, "arrivals": False, "rank": rank, "ratio": f.ratio,
-                         "alg": f.alg, "opt": f.opt, "n": f.instance.n, "M": f.instance.M,
-                         "iteration": f.iteration, "starts": len(starts), "file": path.name})
-        print(f"{label} seed {seed}: worst {found[0].ratio:.4f} ({time.perf_counter() - t1:.0f} s)", flush=True)
-    pd.DataFrame(rows).to_csv(out_dir / "index.csv", index=False)
-    meta = _stamp(f"python3 -m kvsched.experiments.theory_report seeded --iterations {iterations}",
-                  time.perf_counter() - t0)
-    meta.update(settings=st.to_dict(), starts="rank-1 instances of results/worst/ for the same heuristic and small "
-                "structured families (experiments.adversarial.structured_starts)")
-    (out_dir / "run.json").write_text(json.dumps(meta, indent=1) + "\n")
-    return out_dir / "index.csv"
+    runs = [(lab, seed, st) for lab in labels or SEEDED_LABELS]
+    return _run_searches(runs, out_dir or WORST_DIR / "seeded",
+                         f"python3 -m kvsched.experiments.theory_report seeded --iterations {iterations}", t0,
+                         {"settings": st.to_dict(), "starts": "rank-1 instances of results/worst/ for the same heuristic "
+                          "and small structured families (experiments.adversarial.structured_starts)"},
+                         starts_of=lambda label: structured_starts(label, WORST_DIR))
 

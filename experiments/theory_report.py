@@ -16,6 +16,9 @@ The measuring steps (:mod:`experiments.theory_measure`) write committed files; t
     python3 -m kvsched.experiments.theory_report seeded [--iterations 300]
         the search started from structured families and earlier worst instances, with restarts
         from them -> results/worst/seeded/
+    python3 -m kvsched.experiments.theory_report reach [--iterations 1500 --seeds 7 8 9]
+        the search at n <= 14, M <= 24 (OPT from the exact search), certify in deterministic
+        mode, for several seeds -> results/worst/reach/
     kvsched experiment amin-fluid ; kvsched experiment amax-fluid
         the fluid-regime sweeps -> results/amin-fluid/, results/amax-fluid/
     python3 -m kvsched.experiments.theory_report report
@@ -46,6 +49,12 @@ def main(argv=None) -> None:
     sd = sub.add_parser("seeded")
     sd.add_argument("--iterations", type=int, default=300)
     sd.add_argument("--labels", nargs="*")
+    rc = sub.add_parser("reach")
+    rc.add_argument("--iterations", type=int, default=1500)
+    rc.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    rc.add_argument("--labels", nargs="*")
+    rc.add_argument("--n-max", type=int, default=14)
+    rc.add_argument("--M-max", type=int, default=24)
     sub.add_parser("report")
     args = ap.parse_args(argv)
     if args.step == "measure-amin":
@@ -58,6 +67,8 @@ def main(argv=None) -> None:
         print(tm.run_adversarial(args.iterations, args.labels))
     elif args.step == "seeded":
         print(tm.run_seeded(args.iterations, args.labels))
+    elif args.step == "reach":
+        print(tm.run_reach(args.iterations, tuple(args.seeds), args.labels, args.n_max, args.M_max))
     else:
         print(write_report())
 

@@ -21,7 +21,8 @@ a method's share. The search and the oracle run on their own before CP-SAT and t
 with an equal part of what is left (half of it before a concurrent pair).
 
 Deterministic mode (``deterministic=True``): the methods stop on work, not time (CP-SAT's
-deterministic time, HiGHS's node limit; see the solvers), worker counts are fixed and the
+deterministic time; HiGHS's simplex iterations, MIP limit checks and nodes; the search's
+expansions; see the solvers), worker counts are fixed and the
 methods run one after another, so two runs give the same certificate apart from
 timestamps and times; ``time_limit`` is then the work budget in deterministic seconds.
 
@@ -141,7 +142,7 @@ def certify(
     if lagrangian and not interrupted:
         share = time_limit if deterministic else max(0.1, (deadline - time.perf_counter()) / 4)
         res = models.solve("lagrangian", instance, time_limit=share, threads=threads, seed=seed,
-                           ub_schedule=best_incumbent().schedule)
+                           ub_schedule=best_incumbent().schedule, deterministic=deterministic)
         res.deterministic = deterministic
         records.append(res)
         say(f"lagrangian: bound {res.bound}")

@@ -45,8 +45,10 @@ from numba import njit
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result
+from kvsched.result import Result, safety_wall_time
 from kvsched.schedule import Schedule
+
+from .highs import ITERATIONS_PER_SECOND
 
 #: relative margin subtracted from every computed Lagrangian value (float64 round-off)
 SAFETY = 1e-9
@@ -54,6 +56,8 @@ SAFETY = 1e-9
 LP_MAX_NONZEROS = 3_000_000
 #: inverse temperatures of the smoothed dual, in units of n_classes / L(0) (see smooth_multipliers)
 BETAS = (30.0, 300.0, 3000.0, 30000.0)
+#: deterministic mode: smoothed-dual evaluations per nominal second
+EVALUATIONS_PER_SECOND = 200
 
 
 @dataclass
@@ -202,8 +206,10 @@ def lp_nonzeros(rel: Relaxation) -> int:
     return int((width * (rel.o + 1)).sum())
 
 
-def lp_multipliers(rel: Relaxation, time_limit: float = 60.0, threads: int = 1) -> tuple:
-    """``(lam_rows, LP value or None, status)`` from highspy's dual simplex on the restricted LP."""
+def lp_multipliers(rel: Relaxation, time_limit: float = 60.0, threads: int = 1,
+                   iteration_limit: Optional[int] = None) -> tuple:
+    """``(lam_rows, LP value or None, status)`` from highspy's dual simplex on the restricted LP
+    (stopped after ``iteration_limit`` simplex iterations if given)."""
     import highspy
 
     from .highs import quiet_highs
@@ -239,6 +245,8 @@ def lp_multipliers(rel: Relaxation, time_limit: float = 60.0, threads: int = 1) 
     lp.a_matrix_.value_ = vals_all
     h = quiet_highs(threads=threads, time_limit=max(time_limit, 0.01))
     h.setOptionValue("solver", "simplex")
+    if iteration_limit is not None:
+        h.setOptionValue("simplex_iteration_limit", max(0, int(iteration_limit)))
     h.passModel(lp)
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
@@ -253,11 +261,11 @@ class _OutOfTime(Exception):
 
 
 def smooth_multipliers(rel: Relaxation, time_limit: float = 60.0, lam0: Optional[np.ndarray] = None,
-                       betas=BETAS, maxiter: int = 200) -> tuple:
+                       betas=BETAS, maxiter: int = 200, max_evals: Optional[int] = None) -> tuple:
     """``(lam_rows, evaluations)``: L-BFGS-B on the smoothed dual for each inverse
     temperature ``beta * n_classes / L0`` in turn (warm-started; ``L0`` the value at
     ``lam = 0``, so the smoothing error ``<= n log W / beta`` is a fixed fraction of the
-    bound), within ``time_limit``. The multipliers returned are the ones of largest exact
+    bound), within ``time_limit`` and ``max_evals`` evaluations. The multipliers returned are the ones of largest exact
     ``L`` among the end points of the stages. Variables are scaled by ``M``."""
     from functools import partial
 
@@ -269,7 +277,7 @@ def smooth_multipliers(rel: Relaxation, time_limit: float = 60.0, lam0: Optional
     state = {"z": z, "evals": 0}
 
     def fun(zz, beta):
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline or (max_evals is not None and state["evals"] >= max_evals):
             raise _OutOfTime
         state["z"], state["evals"] = zz, state["evals"] + 1
         val, grad = smoothed(rel, zz / rel.M, beta)
@@ -285,7 +293,7 @@ def smooth_multipliers(rel: Relaxation, time_limit: float = 60.0, lam0: Optional
         val = value(rel, z / rel.M)[0]
         if val > best_val:
             best_z, best_val = z, val
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline or (max_evals is not None and state["evals"] >= max_evals):
             break
     return best_z / rel.M, state["evals"]
 
@@ -313,26 +321,34 @@ def horizon_of(schedule: Schedule) -> int:
 
 def lagrangian_bound(instance: Instance, windows: list, H: Optional[int] = None, method: str = "auto",
                      time_limit: float = 60.0, threads: int = 1,
-                     lp_max_nonzeros: int = LP_MAX_NONZEROS) -> LagrangianBound:
+                     lp_max_nonzeros: int = LP_MAX_NONZEROS, deterministic: bool = False) -> LagrangianBound:
     """The Lagrangian bound for ``windows`` with multipliers on rows ``<= H`` (default: the
-    full horizon). ``method``: "lp", "smooth" or "auto" (see the module doc)."""
+    full horizon). ``method``: "lp", "smooth" or "auto" (see the module doc).
+    ``deterministic``: ``time_limit`` is a work budget: ``ITERATIONS_PER_SECOND * time_limit``
+    simplex iterations (:mod:`kvsched.models.highs`) and :data:`EVALUATIONS_PER_SECOND` dual
+    evaluations per second of it; wall time is then only a safety stop."""
     t0 = time.perf_counter()
+    iterations = evals_cap = None
+    if deterministic:
+        iterations = max(1, int(ITERATIONS_PER_SECOND * time_limit))
+        evals_cap = max(1, int(EVALUATIONS_PER_SECOND * time_limit))
+        time_limit = safety_wall_time(time_limit)
     rel = relaxation(instance, windows, H)
     if method == "auto":
         method = "lp" if lp_nonzeros(rel) <= lp_max_nonzeros else "smooth"
     info = {"classes": len(rel.s), "rows": len(rel.rows), "H": rel.H, "horizon_full": rel.horizon}
     lp_val = None
     if method == "lp":
-        lam, lp_val, status = lp_multipliers(rel, time_limit, threads)
+        lam, lp_val, status = lp_multipliers(rel, time_limit, threads, iteration_limit=iterations)
         info.update(lp_status=status, lp_nonzeros=lp_nonzeros(rel))
         left = time_limit - (time.perf_counter() - t0)
         if lp_val is None and left > 0:  # no optimal duals: the smoothed dual with the time left
-            lam_s, evals = smooth_multipliers(rel, left)
+            lam_s, evals = smooth_multipliers(rel, left, max_evals=evals_cap)
             info.update(evaluations=evals)
             if value(rel, lam_s)[0] > value(rel, lam)[0]:
                 lam, method = lam_s, "lp+smooth"
     elif method == "smooth":
-        lam, evals = smooth_multipliers(rel, time_limit)
+        lam, evals = smooth_multipliers(rel, time_limit, max_evals=evals_cap)
         info.update(evaluations=evals)
     else:
         raise ValueError(f"unknown method {method!r}; known: auto, lp, smooth")
@@ -345,10 +361,11 @@ def lagrangian_bound(instance: Instance, windows: list, H: Optional[int] = None,
 
 def solve_lagrangian(instance: Instance, time_limit: float = 60.0, threads: int = 1, seed: int = 0,
                      ub_schedule: Optional[Schedule] = None, window_cut: bool = True, method: str = "auto",
-                     horizon: str = "makespan") -> Result:
+                     horizon: str = "makespan", deterministic: bool = False) -> Result:
     """The Lagrangian bound as a :class:`Result`: the incumbent is the upper-bound schedule
     (validated), the bound ``max(Lagrangian, closed form)``. ``horizon``: "makespan" (rows up
-    to the UB schedule's makespan) or "full" (every row: the maximum is the LP value)."""
+    to the UB schedule's makespan) or "full" (every row: the maximum is the LP value).
+    ``deterministic``: see :func:`lagrangian_bound`."""
     from .milp import upper_bound
     from .timeindexed import optimality_windows
     from .windows import start_windows
@@ -358,11 +375,13 @@ def solve_lagrangian(instance: Instance, time_limit: float = 60.0, threads: int 
     closed = float(lower_bound(instance))
     windows = optimality_windows(instance, ub) if window_cut else start_windows(instance, ub, cut=False)
     H = horizon_of(ub_sched) if horizon == "makespan" else None
-    remaining = max(0.1, time_limit - (time.perf_counter() - t0))
-    lb = lagrangian_bound(instance, windows, H, method, remaining, threads)
-    params = {"time_limit": time_limit, "window_cut": window_cut, "method": lb.method, "horizon": horizon,
+    remaining = time_limit if deterministic else max(0.1, time_limit - (time.perf_counter() - t0))
+    lb = lagrangian_bound(instance, windows, H, method, remaining, threads, deterministic=deterministic)
+    params = {"time_limit": time_limit, "deterministic": deterministic, "window_cut": window_cut, "method": lb.method,
+              "horizon": horizon,
               "H": lb.H, "ub": ub, "ub_source": ub_source, **lb.info}
     return Result(solver="lagrangian", bound=max(closed, lb.bound), schedule=ub_sched, threads=threads, seed=seed,
+                  deterministic=deterministic,
                   params=params, solver_version=_version(), wall_time=time.perf_counter() - t0,
                   message=(f"Lagrangian {lb.bound:.3f} ({lb.method}, rows <= {lb.H}); restricted LP {lb.lp_value}; "
                            f"closed-form bound {closed:g}; UB {ub} from {ub_source}"))

@@ -16,6 +16,7 @@ Pyomo and highspy are imported inside the functions (lazy adapter).
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from kvsched.instance import Instance
 from kvsched.result import NOT_REPRODUCIBLE, Result, Termination, objective_of, safety_wall_time
 from kvsched.schedule import Schedule
 
+from .highs import CHECKS_PER_SECOND, ITERATIONS_PER_SECOND
 from .timeindexed import (
     ModelTooLarge,
     add_core_rows,
@@ -79,6 +81,14 @@ class HighsRun:
     start_accepted: Optional[bool]  # None when no start was given
     log: str = ""
     size: dict = field(default_factory=dict)
+    iterations: int = 0  # simplex iterations of an LP solve (HiGHS reports none for a MIP)
+    work_limit_hit: bool = False  # stopped by ``iteration_limit`` or ``check_limit``
+    checks: int = 0  # MIP limit checks counted (with ``check_limit``)
+
+
+def _own_interrupt(record) -> bool:
+    """Logging filter: drop Pyomo's warning about HiGHS's interrupt status."""
+    return "kInterrupt" not in record.getMessage()
 
 
 class HighsSession:
@@ -109,8 +119,12 @@ class HighsSession:
         self.highs = opt._solver_model  # the highspy.Highs object behind the interface
         self.column = {key: opt._pyomo_var_to_solver_var_map[id(model.y[key])] for key in model.CT}
 
-    def solve(self, time_limit: float, start_counts: Optional[dict] = None) -> HighsRun:
-        """Run HiGHS; ``start_counts`` ``{(c, t): y}`` is the MIP start (other variables 0)."""
+    def solve(self, time_limit: float, start_counts: Optional[dict] = None, iteration_limit: Optional[int] = None,
+              check_limit: Optional[int] = None) -> HighsRun:
+        """Run HiGHS; ``start_counts`` ``{(c, t): y}`` is the MIP start (other variables 0).
+        Work limits (deterministic mode): ``iteration_limit`` simplex iterations (an LP),
+        ``check_limit`` MIP limit checks (the interrupt callback stops the MIP at that one)."""
+        import highspy
         import numpy as np
         from pyomo.contrib.solver.common.results import TerminationCondition
 
@@ -120,7 +134,27 @@ class HighsSession:
             for key, val in start_counts.items():
                 values[self.column[key]] = val
             highs.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
-        res = self.opt.solve(self.model, time_limit=max(0.0, float(time_limit)))
+        options = self.opt.config.solver_options
+        if iteration_limit is not None:
+            options["simplex_iteration_limit"] = max(0, int(iteration_limit))
+        checks = [0]
+
+        def count_check(event):
+            checks[0] += 1
+            if checks[0] >= check_limit:
+                event.interrupt()
+
+        pyomo_log = logging.getLogger("pyomo.contrib.solver.solvers.highs")
+        if check_limit is not None:  # our own interrupt: Pyomo would warn that it has no name for it
+            highs.cbMipInterrupt.subscribe(count_check)
+            pyomo_log.addFilter(_own_interrupt)
+        try:
+            res = self.opt.solve(self.model, time_limit=max(0.0, float(time_limit)))
+        finally:
+            options.pop("simplex_iteration_limit", None)
+            if check_limit is not None:
+                highs.cbMipInterrupt.unsubscribe(count_check)
+                pyomo_log.removeFilter(_own_interrupt)
 
         has_solution = highs.getInfo().primal_solution_status == 2
         counts = None
@@ -131,8 +165,11 @@ class HighsSession:
         if bound is not None and not math.isfinite(bound):
             bound = None
         log = res.solver_log or ""
+        status = highs.getModelStatus()
+        work_hit = status == highspy.HighsModelStatus.kIterationLimit or (
+            check_limit is not None and status == highspy.HighsModelStatus.kInterrupt)
         return HighsRun(
-            status=highs.modelStatusToString(highs.getModelStatus()),
+            status=highs.modelStatusToString(status),
             time_limit_hit=res.termination_condition == TerminationCondition.maxTimeLimit,
             optimal=res.termination_condition == TerminationCondition.convergenceCriteriaSatisfied,
             incumbent=res.incumbent_objective if has_solution else None,
@@ -141,6 +178,9 @@ class HighsSession:
             start_accepted=None if start_counts is None else START_ACCEPTED in log,
             log=log,
             size={"columns": highs.getNumCol(), "rows": highs.getNumRow()},
+            iterations=max(0, int(highs.getInfo().simplex_iteration_count)),
+            work_limit_hit=work_hit,
+            checks=checks[0],
         )
 
 
@@ -158,19 +198,26 @@ class CutLoop:
     bound: Optional[float]  # last LP value solved to optimality (None: none was)
     run: Optional[HighsRun]  # the last HiGHS run
     model: object = None  # the relaxed Pyomo model with the rows
+    iterations: int = 0  # simplex iterations over all rounds
 
 
 def separate_core_rows(instance: Instance, windows: list, aggregate: bool = True, time_limit: float = 60.0,
                        threads: int = 1, seed: int = 0, highs_options: Optional[dict] = None,
-                       max_nonzeros: int = 2_000_000, max_rounds: int = 50, per_round: int = 200) -> CutLoop:
+                       max_nonzeros: int = 2_000_000, max_rounds: int = 50, per_round: int = 200,
+                       iteration_limit: Optional[int] = None) -> CutLoop:
     """Root cut loop on the LP relaxation: add the ``per_round`` most violated core rows and
-    re-solve (warm-started) until none is violated, or ``max_rounds`` / the time limit."""
+    re-solve (warm-started) until none is violated, or ``max_rounds`` / the time limit /
+    ``iteration_limit`` simplex iterations over all rounds (deterministic mode)."""
     t0 = time.perf_counter()
     model = build_model(instance, windows, relax=True, aggregate=aggregate, max_nonzeros=max_nonzeros)
     session = HighsSession(model, threads, seed, highs_options)
     loop = CutLoop(rows=[], bound=None, run=None, model=model)
     for _ in range(max_rounds):
-        loop.run = session.solve(time_limit - (time.perf_counter() - t0))
+        left = None if iteration_limit is None else iteration_limit - loop.iterations
+        if left is not None and left <= 0:
+            break
+        loop.run = session.solve(time_limit - (time.perf_counter() - t0), iteration_limit=left)
+        loop.iterations += loop.run.iterations
         if not loop.run.optimal:
             break
         loop.bound = loop.run.bound
@@ -192,13 +239,18 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
     ``core`` adds the core inequalities (True: all; "separate", the default: those a root
     LP cut loop finds violated; False: none); extra keyword options go to HiGHS. A model above
     ``max_nonzeros`` is not built: the result is then "error" with the heuristic incumbent.
-    ``deterministic``: HiGHS stops on a branch-and-bound node limit of
-    :data:`NODES_PER_SECOND` per second of ``time_limit`` (``mip_max_nodes``) and the root cut
-    loop on its round limit, so a rerun with the same ``threads`` and ``seed`` gives the same
-    result; wall time is then only a safety stop (:func:`kvsched.result.safety_wall_time`)."""
+    ``deterministic``: ``time_limit`` is a work budget. The root cut loop stops after
+    ``ITERATIONS_PER_SECOND * time_limit / 2`` simplex iterations, HiGHS's MIP after
+    ``CHECKS_PER_SECOND * time_limit`` limit checks (:mod:`kvsched.models.highs`) or
+    :data:`NODES_PER_SECOND` nodes per second of ``time_limit`` (``mip_max_nodes``), so a rerun
+    with the same ``threads`` and ``seed`` gives the same result; wall time is then only a
+    safety stop (:func:`kvsched.result.safety_wall_time`)."""
     t0 = time.perf_counter()
+    loop_iterations = checks = None
     if deterministic:
         highs_options = {"mip_max_nodes": max(1, int(NODES_PER_SECOND * time_limit)), **highs_options}
+        loop_iterations = max(1, int(ITERATIONS_PER_SECOND * time_limit / 2))
+        checks = max(1, int(CHECKS_PER_SECOND * time_limit))
         time_limit = safety_wall_time(time_limit)
     ub_sched, ub, ub_source = upper_bound(instance, ub_schedule)
     params = {
@@ -211,10 +263,12 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
     windows = optimality_windows(instance, ub) if window_cut else start_windows(instance, ub, cut=False)
     try:
         cut_loop_bound, rows = None, bool(core)
-        if core == "separate":  # at most half of the time left
-            loop = separate_core_rows(instance, windows, aggregate, (time_limit - (time.perf_counter() - t0)) / 2,
-                                      threads, seed, highs_options, max_nonzeros)
+        if core == "separate":  # at most half of the time left (deterministic: of the work)
+            share = 1 if deterministic else 2
+            loop = separate_core_rows(instance, windows, aggregate, (time_limit - (time.perf_counter() - t0)) / share,
+                                      threads, seed, highs_options, max_nonzeros, iteration_limit=loop_iterations)
             cut_loop_bound, rows = loop.bound, loop.rows
+            params["lp_iterations"] = loop.iterations
         model = build_model(instance, windows, relax=False, aggregate=aggregate, core=rows,
                             max_nonzeros=max_nonzeros)
     except ModelTooLarge as exc:
@@ -227,7 +281,7 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
         highs_options = {**highs_options, "presolve": "off"}
         params["presolve"] = "off"
     session = HighsSession(model, threads, seed, highs_options)  # (set_instance takes time on big models)
-    run = session.solve(time_limit - (time.perf_counter() - t0), start)
+    run = session.solve(time_limit - (time.perf_counter() - t0), start, check_limit=checks)
 
     if run.counts is not None:
         mip_sched = Schedule.from_starts(instance, disaggregate(classes, run.counts, instance.n))
@@ -237,17 +291,18 @@ def solve_milp(instance: Instance, time_limit: float = 60.0, threads: int = 1, s
         if bound is not None:
             result.bound = max(result.bound, float(bound))
     result.termination = Termination.TIME_LIMIT if run.time_limit_hit else Termination.CONVERGED
-    if deterministic and not (run.optimal or run.time_limit_hit) and "limit" in run.status.lower():
-        result.termination = Termination.WORK_LIMIT  # HiGHS: "Solution limit reached" on mip_max_nodes
-    if deterministic and run.time_limit_hit:
-        result.message += f"; {NOT_REPRODUCIBLE}"
+    work_limit = run.work_limit_hit or "limit" in run.status.lower()  # "Solution limit reached" on mip_max_nodes
+    if deterministic and not (run.optimal or run.time_limit_hit) and work_limit:
+        result.termination = Termination.WORK_LIMIT
     result.message = (f"UB {ub} from {ub_source}; HiGHS incumbent {run.incumbent}, dual bound {run.bound}; "
                       f"root LP with core rows {cut_loop_bound}")
+    if deterministic and run.time_limit_hit:
+        result.message += f"; {NOT_REPRODUCIBLE}"
     if run.start_accepted is not None:
         result.message += "; MIP start accepted" if run.start_accepted else "; MIP start REJECTED"
-    if not (run.optimal or run.time_limit_hit or run.counts is not None):
+    if not (run.optimal or run.time_limit_hit or run.work_limit_hit or run.counts is not None):
         result.termination, result.message = Termination.ERROR, f"HiGHS ended with '{run.status}'; {result.message}"
     result.solver_status = run.status
-    params.update(classes=len(classes), core_rows=len(model.core), **run.size)
+    params.update(classes=len(classes), core_rows=len(model.core), mip_checks=run.checks, **run.size)
     result.wall_time = time.perf_counter() - t0
     return result

@@ -107,3 +107,17 @@ def test_committed_worst_instances_recertify():
     for p in COMMITTED:
         r = verify(p)
         assert r["opt_proven"] and r["opt_matches"] and r["alg_matches"], p.name
+
+
+def test_reach_search_in_deterministic_mode_repeats_itself(tmp_path):
+    from kvsched.experiments.theory_measure import run_reach
+
+    tables = []
+    for k in range(2):
+        index = run_reach(12, seeds=(1, 2), labels=("mcsf",), n_max=6, M_max=12, out_dir=tmp_path / f"r{k}")
+        tables.append(index.read_text())
+        meta = json.loads((tmp_path / f"r{k}" / "run.json").read_text())
+        assert meta["settings"]["deterministic"] is True and meta["seeds"] == [1, 2]
+    assert tables[0] == tables[1] and tables[0].count("\nmcsf,") == 2 * 3  # two seeds, three kept each
+    side = json.loads(next((tmp_path / "r0").glob("mcsf-seed1-rank1.meta.json")).read_text())
+    assert side["reproduce"].endswith("--deterministic")

@@ -36,16 +36,20 @@ def adversarial():
 @click.option("--M-max", "M_max", default=16, show_default=True, type=click.IntRange(min=4))
 @click.option("--arrivals", is_flag=True, help="also move arrival rounds (default: all arrivals 0)")
 @click.option("--keep", default=3, show_default=True, type=click.IntRange(min=1), help="worst instances kept")
+@click.option("--deterministic", is_flag=True,
+              help="certify candidates in deterministic mode (work limits): the same seed gives the same search "
+                   "whatever the machine's load")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
               help="write the worst instances here (e.g. results/worst)")
 @json_option
-def search_cmd(heuristic, seed, iterations, n_max, M_max, arrivals, keep, out_dir, as_json):
+def search_cmd(heuristic, seed, iterations, n_max, M_max, arrivals, keep, deterministic, out_dir, as_json):
     """Search for instances maximising HEURISTIC / OPT (OPT proven only)."""
     from kvsched.experiments.adversarial import SearchSettings, save, search
 
     if out_dir:
         writable_dir(out_dir, "--out-dir")
-    st = SearchSettings(iterations=iterations, n_range=(2, n_max), M_range=(4, M_max), arrivals=arrivals, keep=keep)
+    st = SearchSettings(iterations=iterations, n_range=(2, n_max), M_range=(4, M_max), arrivals=arrivals, keep=keep,
+                        deterministic=deterministic)
     found = search(heuristic, seed=seed, settings=st)
     paths = save(found, heuristic, seed, st, out_dir) if out_dir else [None] * len(found)
     rows = []

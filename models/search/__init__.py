@@ -16,8 +16,10 @@ from typing import Optional
 import numpy as np
 
 from kvsched.instance import Instance
-from kvsched.result import Result, Termination, objective_of
+from kvsched.result import Result, Termination, objective_of, safety_wall_time
 from kvsched.schedule import Schedule
+
+from ..highs import ITERATIONS_PER_SECOND
 
 MAX_N = 63  #: U is a mixed-radix count vector in one int64
 MAX_M = 32767  #: memory values are stored as int16
@@ -146,7 +148,9 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     LP-dual bound. ``opts`` (threads, seed, window_cut) are recorded only: the search is
     single-threaded and deterministic. ``deterministic``: stop on work, not time, after
     :data:`EXPANSIONS_PER_SECOND` expansions per second of ``time_limit`` (checked between
-    kernel steps of a fixed size), so the result does not depend on the machine's load."""
+    kernel steps of a fixed size) and the root LP after ``ITERATIONS_PER_SECOND`` simplex
+    iterations per second of its share (:mod:`kvsched.models.highs`), so the result does not
+    depend on the machine's load."""
     from . import kernel as K
 
     t0 = time.perf_counter()
@@ -172,8 +176,12 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     T = int(max(max(ub_schedule.completions), cls.a.max() + H)) + H
     if time_limit is not None:  # the root LP may use at most a third of the time
         lp_time_limit = min(lp_time_limit, max(1.0, time_limit / 3))
+    lp_iterations = None
+    if deterministic:  # ... of the work: simplex iterations, wall time only as a safety stop
+        lp_iterations = int(ITERATIONS_PER_SECOND * lp_time_limit)
+        lp_time_limit = safety_wall_time(lp_time_limit)
     if lagrangian:
-        lam_lp, lp_value, waiting = root_duals(cls.s, cls.o, cls.a, cls.n, M, T, lp_time_limit)
+        lam_lp, lp_value, waiting = root_duals(cls.s, cls.o, cls.a, cls.n, M, T, lp_time_limit, lp_iterations)
         if lam_lp is not None:
             lam = lam_lp
         if lam_lp is not None and realign:
@@ -214,7 +222,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
             arr = np.maximum(0, cls.a - t)
             cap = M - st.F[i].astype(np.int64)
             Tn = int(max(T - t, arr.max() + H)) + H
-            lam_n, value, _ = root_duals(cls.s, cls.o, arr, rem, cap, Tn, lp_time_limit)
+            lam_n, value, _ = root_duals(cls.s, cls.o, arr, rem, cap, Tn, lp_time_limit, lp_iterations)
             if lam_n is not None:
                 absolute = np.zeros(len(lam))
                 m = min(len(lam) - t, len(lam_n))

@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def root_duals(cs, co, ca, n_cls, M, T: int, time_limit: float = 30.0):
+def root_duals(cs, co, ca, n_cls, M, T: int, time_limit: float = 30.0, iteration_limit=None):
     """``M``: the capacity, one number or one per round ``1..len(M)`` (M[-1] afterwards).
     Returns ``(lam, lp_value, waiting)``: ``lam[r]`` the multiplier of round r (index 0 unused,
     length T + 1) and ``waiting[tau]`` the LP's (fractional) number of requests starting at
-    round tau or later; ``(None, None, None)`` if HiGHS does not reach an optimal LP in time."""
+    round tau or later; ``(None, None, None)`` if HiGHS does not reach an optimal LP within
+    ``time_limit`` seconds (or ``iteration_limit`` simplex iterations)."""
     import highspy
 
     from kvsched.models.highs import quiet_highs
@@ -66,6 +67,8 @@ def root_duals(cs, co, ca, n_cls, M, T: int, time_limit: float = 30.0):
     lp.a_matrix_.index_ = index
     lp.a_matrix_.value_ = value
     h = quiet_highs(threads=1, time_limit=time_limit)
+    if iteration_limit is not None:  # deterministic mode: a work limit
+        h.setOptionValue("simplex_iteration_limit", max(0, int(iteration_limit)))
     h.passModel(lp)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

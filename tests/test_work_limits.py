@@ -1,0 +1,51 @@
+"""Deterministic mode's HiGHS work limits (docs/model.md §6.3): the LP stops on simplex
+iterations, the MILP's root on counted limit checks, the Lagrangian on evaluations; two runs
+give the same numbers."""
+
+from __future__ import annotations
+
+from kvsched import models
+from kvsched.generators import random_family
+from kvsched.models.highs import CHECKS_PER_SECOND, ITERATIONS_PER_SECOND
+from kvsched.result import Termination
+
+R30 = random_family(n=30, seed=0)  # its LP needs about 390 simplex iterations
+
+
+def _twice(name, inst, **kw):
+    return [models.solve(name, inst, deterministic=True, **kw) for _ in range(2)]
+
+
+def test_lp_stops_on_its_iteration_budget_and_repeats():
+    budget = 0.2
+    runs = _twice("lp", R30, time_limit=budget)
+    for r in runs:
+        assert r.termination is Termination.WORK_LIMIT and r.deterministic
+        assert 0 < r.params["lp_iterations"] <= ITERATIONS_PER_SECOND * budget
+    assert runs[0].bound == runs[1].bound and runs[0].objective == runs[1].objective
+
+
+def test_lp_with_enough_work_converges_to_the_lp_value():
+    det = models.solve("lp", R30, time_limit=10, deterministic=True)
+    free = models.solve("lp", R30, time_limit=60)
+    assert det.termination is Termination.CONVERGED and abs(det.bound - free.bound) < 1e-6
+
+
+def test_milp_root_stops_on_counted_limit_checks_and_repeats():
+    budget = 1.0
+    runs = _twice("milp", R30, time_limit=budget, threads=1)
+    for r in runs:
+        assert r.termination is Termination.WORK_LIMIT and r.solver_status == "Interrupted by user"
+        assert r.params["mip_checks"] == CHECKS_PER_SECOND * budget
+        assert r.params["lp_iterations"] <= ITERATIONS_PER_SECOND * budget / 2
+        assert "not reproducible" not in r.message
+    assert (runs[0].bound, runs[0].objective) == (runs[1].bound, runs[1].objective)
+
+
+def test_lagrangian_smoothing_stops_on_its_evaluation_budget():
+    from kvsched.models.lagrangian import EVALUATIONS_PER_SECOND
+
+    runs = _twice("lagrangian", R30, time_limit=0.1, method="smooth")
+    for r in runs:
+        assert r.deterministic and 0 < r.params["evaluations"] <= EVALUATIONS_PER_SECOND * 0.1 + 1
+    assert runs[0].bound == runs[1].bound
