@@ -135,7 +135,7 @@ def write(rows, args, limits, started, load0, out):
     load1 = os.getloadavg()
     lines = ["# Exact solving benchmark", "",
              f"Command: `python3 -m kvsched.experiments.bench_exact {' '.join(args.argv)}`; seeds 0..k-1 of each "
-             f"family; commit {_commit()}; {vers}; Python {platform.python_version()}; started "
+             f"family; commit {args.commit}; {vers}; Python {platform.python_version()}; started "
              f"{started} UTC, {len(rows)} instances done after {time.perf_counter() - args.t0:.0f} s; load average "
              f"{load0[0]:.1f} at the start, {load1[0]:.1f} now (2 cores shared with other jobs: wall times are "
              "inflated accordingly).", "",
@@ -208,6 +208,7 @@ def main(argv=None):
 
     args.argv = sys.argv[1:] if argv is None else list(argv)
     args.t0 = time.perf_counter()
+    args.commit = _commit()  # the code this run started with (later commits do not change the header)
     limits = {"search": args.search_time_limit, "cpsat": args.time_limit, "milp": args.time_limit,
               "threads": args.threads, "search_memory": args.search_memory_limit, "rate": args.rate}
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
