@@ -35,7 +35,7 @@ from matplotlib.ticker import MaxNLocator
 
 from kvsched import heuristics, models
 from kvsched.models.certify import SEARCH_MAX_N, certify
-from kvsched.result import ceil_bound, is_proven_optimal
+from kvsched.result import NOT_REPRODUCIBLE, ceil_bound, is_proven_optimal
 
 from .report import plain_log_axis
 from .runner import validated_schedule
@@ -132,6 +132,9 @@ def task(case: Case, algorithm: Algorithm) -> dict:
         "mcsf": mcsf.objective,
         "verdict": verdict(mcsf.objective, best, bound),
         "deterministic": deterministic,
+        # methods stopped by the wall-clock safety before their work limit (docs/model.md §6.3)
+        "not_reproducible": ", ".join(r.solver for r in [*cert.records, *([lp] if lp else [])]
+                                      if NOT_REPRODUCIBLE in (r.message or "")) or None,
         "optimum": "proven-optimal" if optimal else "gap-only",
         "mcsf_over_best": mcsf.objective / best,
         "mcsf_over_ceil_bound": mcsf.objective / ceil_bound(bound),
@@ -307,7 +310,8 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
         quick_grids=trials(quick_trials),
         limits={"time_limit": float(time_limit), "threads": 1},
         quick_limits={"time_limit": float(quick_time_limit), "threads": 1, "deterministic": True},
-        version=3,  # 2: LP bound only when above the closed form; CP-SAT core rows. 3: HiGHS work limits
+        version=4,  # 2: LP bound only when above the closed form; CP-SAT core rows. 3: HiGHS work limits.
+        # 4: CP-SAT stopped by the wall-clock safety is marked not reproducible
         summarize=summarize,
         plot=plot,
     )

@@ -29,7 +29,7 @@ import time
 
 from kvsched.bounds import lower_bound
 from kvsched.instance import Instance
-from kvsched.result import Result, Termination, objective_of, safety_wall_time
+from kvsched.result import NOT_REPRODUCIBLE, Result, Termination, objective_of, safety_wall_time
 from kvsched.schedule import Schedule
 
 from .structure import core_families, interchangeable_requests, request_classes
@@ -248,6 +248,9 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
     )
     if deterministic:
         result.termination = Termination.WORK_LIMIT
+        if code != cp_model.OPTIMAL and solver.wall_time >= 0.99 * solver.parameters.max_time_in_seconds and \
+                solver.deterministic_time < 0.99 * solver.parameters.max_deterministic_time:
+            result.message += f"; {NOT_REPRODUCIBLE}"  # the wall-clock safety came first
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
         if code != cp_model.UNKNOWN:
             found = Schedule.from_starts(instance, [solver.value(p) for p in starts])

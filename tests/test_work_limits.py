@@ -49,3 +49,14 @@ def test_lagrangian_smoothing_stops_on_its_evaluation_budget():
     for r in runs:
         assert r.deterministic and 0 < r.params["evaluations"] <= EVALUATIONS_PER_SECOND * 0.1 + 1
     assert runs[0].bound == runs[1].bound
+
+
+def test_cpsat_stopped_by_the_wall_clock_safety_is_marked_not_reproducible(monkeypatch):
+    from kvsched.models import cpsat
+    from kvsched.result import NOT_REPRODUCIBLE
+
+    monkeypatch.setattr(cpsat, "safety_wall_time", lambda work: 0.2)  # the safety comes long before 100 units
+    r = models.solve("cpsat", R30, time_limit=100, deterministic=True, threads=1)
+    assert r.termination is Termination.WORK_LIMIT and NOT_REPRODUCIBLE in r.message
+    ok = models.solve("cpsat", random_family(n=6, seed=0), time_limit=1, deterministic=True, threads=1)
+    assert NOT_REPRODUCIBLE not in ok.message
