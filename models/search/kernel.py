@@ -190,6 +190,15 @@ def rehash(tab_key, tab_teff, tab_head, tab_last, new_key, new_teff, new_head, n
             new_last[k] = tab_last[j]
 
 
+@njit(cache=True, inline="always")
+def _pointwise_leq(F, a, b, H):
+    """``F[a, r] <= F[b, r]`` in every round r."""
+    for r in range(H):
+        if F[a, r] > F[b, r]:
+            return False
+    return True
+
+
 @njit(cache=True)
 def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, tab_last, ctr, dominance, H):
     """Put candidate ``ns`` into the store unless a stored state dominates it; unlink (and
@@ -204,15 +213,9 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head,
     sf = sumf[ns]
     gn = g[ns]
     d = tab_last[j]  # the last state of this key that dominated a candidate: often does again
-    if dominance > 0 and d >= 0 and sumf[d] <= sf and g[d] <= gn:
-        leq = True
-        for r in range(H):
-            if F[d, r] > F[ns, r]:
-                leq = False
-                break
-        if leq:
-            ctr[C_DOM] += 1
-            return False
+    if dominance > 0 and d >= 0 and sumf[d] <= sf and g[d] <= gn and _pointwise_leq(F, d, ns, H):
+        ctr[C_DOM] += 1
+        return False
     e = tab_head[j]
     prev = -1
     after = -1
@@ -222,24 +225,14 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head,
         ctr[C_SCAN] += 1
         if dominance > 0:
             if se <= sf and g[e] <= gn:
-                leq = True
-                for r in range(H):
-                    if F[e, r] > F[ns, r]:
-                        leq = False
-                        break
-                if leq:
+                if _pointwise_leq(F, e, ns, H):
                     ctr[C_DOM] += 1
                     tab_last[j] = e
                     return False
             elif dominance == 1 and se > sf:
                 break
             if dominance == 2 and se >= sf and g[e] >= gn:
-                geq = True
-                for r in range(H):
-                    if F[e, r] < F[ns, r]:
-                        geq = False
-                        break
-                if geq:
+                if _pointwise_leq(F, ns, e, H):
                     alive[e] = 0
                     ctr[C_KILL] += 1
                     if prev == -1:
