@@ -300,7 +300,8 @@ def build(trials_per_model: int = 200, time_limit: float = 60.0, quick_trials: i
             "and the time-indexed LP, "
             f"each limited to {time_limit:g} s, 1 thread, hard-limited; in quick mode certify's deterministic mode: "
             f"CP-SAT {quick_time_limit:g} deterministic s, the MILP and the LP HiGHS work limits (simplex "
-            f"iterations, MIP limit checks and nodes) worth {quick_time_limit:g} nominal s: reproducible. "
+            f"iterations, MIP limit checks and nodes) worth {quick_time_limit:g} nominal s; a method its wall-clock "
+            "safety stopped first (CP-SAT on the larger trials) is named in the column not_reproducible. "
             f"Seeds: model 1 0..{trials_per_model - 1}, model 2 {MODEL2_SEED_BASE}.."
             f"{MODEL2_SEED_BASE + trials_per_model - 1}. Each run below states the command, limits and trials "
             "that really ran. Proven MC-SF / OPT on the same law at scaled-down sizes: `jaillet-scaled`."),
