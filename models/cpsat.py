@@ -222,7 +222,9 @@ def solve_cpsat(instance: Instance, time_limit: float = 60.0, threads: int = 2, 
     if deterministic:
         solver.parameters.max_deterministic_time = max(0.01, float(time_limit))
         solver.parameters.interleave_search = True
-        solver.parameters.interleave_batch_size = 1  # (the default batches overshoot the limit 5-fold)
+        # one task per worker and batch: the default batches overshoot the limit 5-fold, and a
+        # batch of 1 leaves all workers but one idle
+        solver.parameters.interleave_batch_size = threads
         solver.parameters.max_time_in_seconds = safety_wall_time(time_limit)
     else:
         solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.perf_counter() - t0))

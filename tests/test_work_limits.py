@@ -1,8 +1,10 @@
 """Deterministic mode's HiGHS work limits (docs/model.md §6.3): the LP stops on simplex
-iterations, the MILP's root on counted limit checks, the Lagrangian on evaluations; two runs
+iterations, the MILP's root on counted limit checks, the Lagrangian on evaluations, CP-SAT on deterministic time; two runs
 give the same numbers."""
 
 from __future__ import annotations
+
+import pytest
 
 from kvsched import models
 from kvsched.generators import random_family
@@ -60,3 +62,26 @@ def test_cpsat_stopped_by_the_wall_clock_safety_is_marked_not_reproducible(monke
     assert r.termination is Termination.WORK_LIMIT and NOT_REPRODUCIBLE in r.message
     ok = models.solve("cpsat", random_family(n=6, seed=0), time_limit=1, deterministic=True, threads=1)
     assert NOT_REPRODUCIBLE not in ok.message
+
+
+def test_cpsat_with_two_workers_stops_on_deterministic_time_and_repeats():
+    from kvsched.generators import jaillet
+
+    inst = jaillet(model=1, n=15, seed=3)  # no time-indexed layer; CP-SAT proves nothing in 2 units
+    runs = _twice("cpsat", inst, time_limit=2, threads=2)
+    for r in runs:
+        assert r.termination is Termination.WORK_LIMIT and "not reproducible" not in r.message
+        assert float(r.message.split()[2].rstrip(";")) >= 2.0  # "deterministic time X": the work limit stopped it
+    assert (runs[0].objective, runs[0].bound, runs[0].schedule.starts) == \
+        (runs[1].objective, runs[1].bound, runs[1].schedule.starts)
+
+
+@pytest.mark.slow
+def test_cpsat_reaches_its_deterministic_time_on_a_large_jaillet_model():
+    """At n = 50 10 units take 55-190 s of wall clock (docs/model.md §6.3): the safety must not
+    come first (with 4 x + 30 s it stopped CP-SAT at 6.7 units)."""
+    from kvsched.generators import jaillet
+
+    r = models.solve("cpsat", jaillet(model=1, seed=0), time_limit=10, deterministic=True, threads=2)
+    assert r.termination is Termination.WORK_LIMIT and "not reproducible" not in r.message
+    assert float(r.message.split()[2].rstrip(";")) >= 8.0
