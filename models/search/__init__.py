@@ -1,5 +1,6 @@
 """Exact state-space search (``docs/model.md``, "Exact search"): best-first search over
-states (U, f) with dominance, two admissible bounds and an incumbent from the heuristics.
+states (U, f) with dominance, two admissible bounds and an incumbent from the heuristics,
+improved first by weighted dives.
 
 The hot loops are compiled with numba (:mod:`.kernel`, cached on disk after the first
 call); HiGHS is imported only to compute the root LP's memory duals (:mod:`.duals`).
@@ -26,6 +27,10 @@ MAX_M = 32767  #: memory values are stored as int16
 #: deterministic mode: expansions allowed per second of the nominal time limit (about half the
 #: rate measured at n = 14-18 on one core, so the work limit rarely outlasts the wall clock)
 EXPANSIONS_PER_SECOND = 20_000
+#: dives before the exact run: (weight w on h, part of the dive budget); the dives together get
+#: DIVE_SHARE of the time limit, counted in expansions at EXPANSIONS_PER_SECOND (and in time)
+DIVES = ((2.0, 0.1), (1.25, 0.2), (1.1, 0.3), (1.05, 0.4))
+DIVE_SHARE = 0.2
 
 
 class _Classes:
@@ -142,10 +147,11 @@ def _schedule(instance: Instance, cls: _Classes, st: _Store, goal: int) -> Sched
 def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_schedule: Optional[Schedule] = None,
                  memory_limit: float = 1500.0, dominance=True, lagrangian: bool = True,
                  lp_time_limit: float = 20.0, realign: bool = True, node_lps: int = 0,
-                 deterministic: bool = False, **opts) -> Result:
+                 deterministic: bool = False, dives=DIVES, **opts) -> Result:
     """Exact optimum by best-first state-space search. ``memory_limit`` (MB) caps the search's
     arrays; ``dominance=False`` merges only identical states; ``lagrangian=False`` drops the
-    LP-dual bound. ``opts`` (threads, seed, window_cut) are recorded only: the search is
+    LP-dual bound. ``dives``: (weight, part of the dive budget) of each incumbent-seeking dive
+    before the exact run, ``()`` for none. ``opts`` (threads, seed, window_cut) are recorded only: the search is
     single-threaded and deterministic. ``deterministic``: stop on work, not time, after
     :data:`EXPANSIONS_PER_SECOND` expansions per second of ``time_limit`` (checked between
     kernel steps of a fixed size) and the root LP after ``ITERATIONS_PER_SECOND`` simplex
@@ -192,62 +198,93 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     sets = ([lam_l], [amin], [lam_msuf])
     lam_s, amin_s, msuf_s = lam_l[None], amin[None], lam_msuf[None]
 
-    st = _Store(1 << 16, H, C, 1 << 16)
-    st.ctr[K.C_UB] = ub
-    st.ctr[K.C_GOAL] = -1
     ukey0 = int((cls.n * cls.radix).sum())
     teff0 = 0 if (cls.a > 0).any() else -1
     g0 = -int(sum(instance.arrivals))
-    root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
-                         amin_s, msuf_s, tau_of, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv, st.alive,
-                         st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.tab_last, st.hkey, st.hidx, st.ctr)
     dom = 2 if dominance is True else 0 if dominance is False else int(dominance)
-    lps = 0
-    deadline = None if time_limit is None or deterministic else t0 + time_limit
-    max_expanded = None if time_limit is None or not deterministic else int(EXPANSIONS_PER_SECOND * time_limit)
     limit_bytes = memory_limit * 2**20
-    stop = "optimal"
-    while True:
-        code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_s,
-                      amin_s, msuf_s, tau_of, dom, node_lps - lps, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
-                      st.alive, st.nxt, st.F, st.R, st.lset, st.lpflag, st.tab_key, st.tab_teff, st.tab_head, st.tab_last, st.hkey,
-                      st.hidx, st.ctr)
-        if code == K.DONE:
-            break
-        if code == K.WANT_LP:
-            lps += 1
-            i = int(st.ctr[K.C_LPREQ])
-            t = int(st.tt[i])
-            rem = st.R[i].astype(np.int64)
-            arr = np.maximum(0, cls.a - t)
-            cap = M - st.F[i].astype(np.int64)
-            Tn = int(max(T - t, arr.max() + H)) + H
-            lam_n, value, _ = root_duals(cls.s, cls.o, arr, rem, cap, Tn, lp_time_limit, lp_iterations)
-            if lam_n is not None:
-                absolute = np.zeros(len(lam))
-                m = min(len(lam) - t, len(lam_n))
-                absolute[t:t + m] = lam_n[:m]  # node round r is absolute round t + r
-                tables = _lagrange_tables(cls, M, absolute, H)
-                for lst, arr_ in zip(sets, tables):
-                    lst.append(arr_)
-                lam_s, amin_s, msuf_s = (np.stack(x) for x in sets)
-                st.lset[i] = len(sets[0]) - 1
-                # the node LP's value needs a horizon argument; its multipliers do not
-                hb = K.bound(st.F[i], st.R[i], t, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
-                             amin_s, msuf_s, tau_of, st.lset[i], 1 << 60, np.zeros(C, np.int64), np.zeros(C + 1, np.int64))
-                st.h[i] = max(int(st.h[i]), int(hb))
-            continue
-        if code in (K.GROW_POOL, K.GROW_HEAP, K.GROW_TABLE):
-            if 2 * st.nbytes() > limit_bytes:
-                stop = "memory-limit"
+    lps = 0
+
+    def best_first(ub: int, weight: int, max_expanded: Optional[int], deadline: Optional[float], node_lps: int):
+        """One best-first run from the root with incumbent ``ub``; returns its store, root
+        bound and stop reason."""
+        nonlocal lam_s, amin_s, msuf_s, lps
+        st = _Store(1 << 16, H, C, 1 << 16)
+        st.ctr[K.C_UB] = ub
+        st.ctr[K.C_GOAL] = -1
+        root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
+                             amin_s, msuf_s, tau_of, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
+                             st.alive, st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.tab_last, st.hkey,
+                             st.hidx, st.ctr)
+        stop = "optimal"
+        while True:
+            code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_s,
+                          amin_s, msuf_s, tau_of, dom, node_lps - lps, weight, st.ukey, st.teff, st.tt, st.g, st.h,
+                          st.sumf, st.parent, st.adv, st.alive, st.nxt, st.F, st.R, st.lset, st.lpflag, st.tab_key,
+                          st.tab_teff, st.tab_head, st.tab_last, st.hkey, st.hidx, st.ctr)
+            if code == K.DONE:
                 break
-            {K.GROW_POOL: st.grow_pool, K.GROW_HEAP: st.grow_heap, K.GROW_TABLE: st.grow_table}[code]()
-        if deadline is not None and time.perf_counter() > deadline:
-            stop = "time-limit"
+            if code == K.WANT_LP:
+                lps += 1
+                i = int(st.ctr[K.C_LPREQ])
+                t = int(st.tt[i])
+                rem = st.R[i].astype(np.int64)
+                arr = np.maximum(0, cls.a - t)
+                cap = M - st.F[i].astype(np.int64)
+                Tn = int(max(T - t, arr.max() + H)) + H
+                lam_n, value, _ = root_duals(cls.s, cls.o, arr, rem, cap, Tn, lp_time_limit, lp_iterations)
+                if lam_n is not None:
+                    absolute = np.zeros(len(lam))
+                    m = min(len(lam) - t, len(lam_n))
+                    absolute[t:t + m] = lam_n[:m]  # node round r is absolute round t + r
+                    tables = _lagrange_tables(cls, M, absolute, H)
+                    for lst, arr_ in zip(sets, tables):
+                        lst.append(arr_)
+                    lam_s, amin_s, msuf_s = (np.stack(x) for x in sets)
+                    st.lset[i] = len(sets[0]) - 1
+                    # the node LP's value needs a horizon argument; its multipliers do not
+                    hb = K.bound(st.F[i], st.R[i], t, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
+                                 amin_s, msuf_s, tau_of, st.lset[i], 1 << 60, np.zeros(C, np.int64),
+                                 np.zeros(C + 1, np.int64))
+                    st.h[i] = max(int(st.h[i]), int(hb))
+                continue
+            if code in (K.GROW_POOL, K.GROW_HEAP, K.GROW_TABLE):
+                if 2 * st.nbytes() > limit_bytes:
+                    stop = "memory-limit"
+                    break
+                {K.GROW_POOL: st.grow_pool, K.GROW_HEAP: st.grow_heap, K.GROW_TABLE: st.grow_table}[code]()
+            if deadline is not None and time.perf_counter() > deadline:
+                stop = "time-limit"
+                break
+            if max_expanded is not None and st.ctr[K.C_EXP] >= max_expanded:
+                stop = "work-limit"
+                break
+        return st, root_h, stop
+
+    # dives: weighted best-first runs that only look for a better incumbent (docs/model.md §5.8)
+    deadline = None if time_limit is None or deterministic else t0 + time_limit
+    work = None if time_limit is None or not deterministic else int(EXPANSIONS_PER_SECOND * time_limit)
+    dive_work = int(DIVE_SHARE * EXPANSIONS_PER_SECOND * (time_limit if time_limit is not None else 60.0))
+    found = [ub]
+    dive_expanded = 0
+    proven = None  # a dive whose frontier emptied has proven its incumbent optimal
+    for weight, part in dives:
+        cap = max(1, int(part * dive_work))
+        cut = None if deadline is None else min(deadline, time.perf_counter() + part * DIVE_SHARE * time_limit)
+        dive = best_first(ub, int(round(1000 * weight)), cap, cut, 0)
+        dive_expanded += int(dive[0].ctr[K.C_EXP])
+        if int(dive[0].ctr[K.C_GOAL]) >= 0:
+            ub_schedule = _schedule(instance, cls, dive[0], int(dive[0].ctr[K.C_GOAL]))
+            ub = int(dive[0].ctr[K.C_UB])
+        found.append(ub)
+        if dive[2] == "optimal":
+            proven = dive
             break
-        if max_expanded is not None and st.ctr[K.C_EXP] >= max_expanded:
-            stop = "work-limit"
-            break
+    if proven is None:
+        left = None if work is None else max(1, work - dive_expanded)
+        st, root_h, stop = best_first(ub, 1000, left, deadline, node_lps)
+    else:
+        st, root_h, stop = proven
     ctr = st.ctr
     best = int(ctr[K.C_UB])
     if stop == "optimal":
@@ -260,7 +297,8 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
              "dominated": int(ctr[K.C_DOM]), "killed": int(ctr[K.C_KILL]), "pruned": int(ctr[K.C_PRUNE]),
              "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps,
              "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
-             "incumbent_start": ub}
+             "incumbent_start": found[0], "dive_incumbents": found[1:], "dive_expanded": dive_expanded,
+             "proved_by_dive": proven is not None}
     termination = {"time-limit": Termination.TIME_LIMIT, "work-limit": Termination.WORK_LIMIT,
                    "memory-limit": Termination.MEMORY_LIMIT}.get(
         stop, Termination.CONVERGED)

@@ -303,10 +303,12 @@ def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, 
 
 @njit(cache=True)
 def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin, lam_msuf, tau_of, dominance,
-         lp_left, ukey, teff, tt, g, h, sumf, parent, adv, alive, nxt, F, R, lset, lpflag,
+         lp_left, weight, ukey, teff, tt, g, h, sumf, parent, adv, alive, nxt, F, R, lset, lpflag,
          tab_key, tab_teff, tab_head, tab_last, hkey, hidx, ctr):
-    """Expand up to ``budget`` states best-first (least g + h). Returns DONE when the least
-    g + h on the frontier reaches the incumbent (or the frontier is empty), BUDGET when the
+    """Expand up to ``budget`` states best-first (least g + h, or with ``weight`` > 1000 the
+    least g + weight / 1000 * h of a dive, which only looks for incumbents). Returns DONE
+    when the least g + h on the frontier reaches the incumbent (a dive: when the frontier is
+    empty), BUDGET when the
     budget is spent, GROW_* when an array must grow first (the state being expanded, if
     any, is back on the heap; the children it already produced are found again as
     duplicates when it is expanded anew)."""
@@ -331,12 +333,15 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
             ctr[C_HEAP] = _pop(hkey, hidx, hs)
             continue
         ub = ctr[C_UB]
-        if key // TIE >= ub:
+        if weight == 1000 and key // TIE >= ub:
             return DONE
+        if g[i] + h[i] >= ub:  # (a dive's key does not order by g + h)
+            ctr[C_HEAP] = _pop(hkey, hidx, hs)
+            continue
         nU = 0
         for c in range(C):
             nU += R[i, c]
-        want = (g[i] + h[i]) * TIE + TIE - 1 - (ntot - nU)
+        want = (g[i] + (h[i] * weight) // 1000) * TIE + TIE - 1 - (ntot - nU)
         if want != key:  # h[i] was raised by a node LP: re-queue under the new key
             ctr[C_HEAP] = _pop(hkey, hidx, hs)
             ctr[C_HEAP] = _push(hkey, hidx, ctr[C_HEAP], want, i)
@@ -468,7 +473,7 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
                 h[ns] = hb
                 if _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, tab_last, ctr, dominance, H):
                     ctr[C_NS] = ns + 1
-                    ctr[C_HEAP] = _push(hkey, hidx, ctr[C_HEAP], (g2 + hb) * TIE + TIE - 1 - (ntot - nU2), ns)
+                    ctr[C_HEAP] = _push(hkey, hidx, ctr[C_HEAP], (g2 + (hb * weight) // 1000) * TIE + TIE - 1 - (ntot - nU2), ns)
             if jump or na == 0:
                 break
     return BUDGET
