@@ -114,7 +114,7 @@ def test_dives_only_improve_the_incumbent_and_keep_the_optimum(seed):
 
 
 def test_dives_find_the_optimum_of_random_20_seed_0():
-    # heuristics 261; the plain search proved 232 after 605,472 expansions (results/bench_exact.md)
+    # heuristics 261; the plain search proved 232 after 605,472 expansions (docs/model.md §5.8)
     inst = FAMILIES["random"](n=20, seed=0)
     res = solve_search(inst, time_limit=1, deterministic=True)  # 4,000 expansions of dives, no time cut
     assert res.params["incumbent_start"] == 261 and res.params["dive_incumbents"][-1] < 261

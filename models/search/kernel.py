@@ -308,10 +308,9 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
     """Expand up to ``budget`` states best-first (least g + h, or with ``weight`` > 1000 the
     least g + weight / 1000 * h of a dive, which only looks for incumbents). Returns DONE
     when the least g + h on the frontier reaches the incumbent (a dive: when the frontier is
-    empty), BUDGET when the
-    budget is spent, GROW_* when an array must grow first (the state being expanded, if
-    any, is back on the heap; the children it already produced are found again as
-    duplicates when it is expanded anew)."""
+    empty), BUDGET when the budget is spent, GROW_* when an array must grow first (the state
+    being expanded, if any, is back on the heap; the children it already produced are found
+    again as duplicates when it is expanded anew)."""
     C = cs.shape[0]
     N = ukey.shape[0]
     HC = hkey.shape[0]
