@@ -4,8 +4,9 @@ For every instance, ``certify(run_all=True)`` runs the heuristics, then the stat
 search, the exhaustive oracle (n <= 7), CP-SAT and the MILP, each with its own time limit and
 a hard kill. A method "proves" an instance when its own incumbent equals the ceiling of its
 own bound; the time to certify is the heuristics' time plus the methods in certify's order up
-to the first that proves it. Instances are run one at a time and the report is rewritten
-after each, so a cut-short run still leaves every finished row.
+to the first that proves it. Instances are run one at a time and the report (and its CSV) is rewritten
+after each, so a cut-short run still leaves every finished row; ``--resume`` keeps the rows of
+the CSV and runs only the instances it lacks.
 
     python3 -m kvsched.experiments.bench_exact --sizes 8 12 16 18 20 24 --seeds 10 \\
         --jaillet-sizes 10 12 15 --jaillet-seeds 5 --search-time-limit 60 --time-limit 20
@@ -75,6 +76,34 @@ def one(family, n, seed, limits):
     return row
 
 
+def _job_key(family, n, seed):
+    """The job an instance row came from ("jaillet-paper" draws its own n)."""
+    return family, None if family == "jaillet-paper" else int(n), int(seed)
+
+
+def _cell(text):
+    """A CSV cell back to the value :func:`one` wrote."""
+    if text == "":
+        return None
+    if text in ("True", "False"):
+        return text == "True"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def load_rows(out):
+    """The finished rows of an earlier run with report ``out`` (none if it has no CSV)."""
+    path = out.replace(".md", ".csv")
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as fh:
+        return [{k: _cell(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
 def _median(xs):
     return f"{statistics.median(xs):.2f}" if xs else "-"
 
@@ -133,9 +162,10 @@ def write(rows, args, limits, started, load0, out):
         w.writerows(rows)
     vers = ", ".join(f"{p} {version(p)}" for p in ("numba", "highspy", "ortools", "pyomo"))
     load1 = os.getloadavg()
+    resumed = f" ({args.resumed} rows kept from an earlier run of this command)" if args.resumed else ""
     lines = ["# Exact solving benchmark", "",
              f"Command: `python3 -m kvsched.experiments.bench_exact {' '.join(args.argv)}`; seeds 0..k-1 of each "
-             f"family; commit {args.commit}; {vers}; Python {platform.python_version()}; started "
+             f"family; commit {args.commit}{resumed}; {vers}; Python {platform.python_version()}; started "
              f"{started} UTC, {len(rows)} instances done after {time.perf_counter() - args.t0:.0f} s; load average "
              f"{load0[0]:.1f} at the start, {load1[0]:.1f} now (2 cores shared with other jobs: wall times are "
              "inflated accordingly).", "",
@@ -203,10 +233,12 @@ def main(argv=None):
     ap.add_argument("--time-limit", type=float, default=60.0, help="CP-SAT and MILP time limit")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(paths.results_dir() / "bench_exact.md"))
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the finished rows of the CSV beside --out and run only the missing instances")
     args = ap.parse_args(argv)
     import sys
 
-    args.argv = sys.argv[1:] if argv is None else list(argv)
+    args.argv = [a for a in (sys.argv[1:] if argv is None else argv) if a != "--resume"]
     args.t0 = time.perf_counter()
     args.commit = _commit()  # the code this run started with (later commits do not change the header)
     limits = {"search": args.search_time_limit, "cpsat": args.time_limit, "milp": args.time_limit,
@@ -220,8 +252,14 @@ def main(argv=None):
     # easiest first (Jaillet n is about as hard as random n + 6), so a cut-short run keeps the easy rows
     jobs.sort(key=lambda j: (j[1] + (6 if j[0] == "jaillet" else 0), j[0] == "random-poisson"))
     jobs += [("jaillet-paper", None, s) for s in range(args.jaillet_paper_seeds)]
-    rows = []
+    wanted = {_job_key(*job) for job in jobs}
+    rows = [r for r in load_rows(args.out) if _job_key(r["family"], r["n"], r["seed"]) in wanted] if args.resume else []
+    args.resumed = len(rows)
+    done = {_job_key(r["family"], r["n"], r["seed"]) for r in rows}
+    lines = write(rows, args, limits, started, load0, args.out) if rows else []
     for job in jobs:
+        if _job_key(*job) in done:
+            continue
         rows.append(one(*job, limits))
         print(rows[-1], flush=True)
         lines = write(rows, args, limits, started, load0, args.out)
