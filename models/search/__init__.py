@@ -149,7 +149,9 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
                  lp_time_limit: float = 20.0, realign: bool = True, node_lps: int = 0,
                  deterministic: bool = False, dives=DIVES, **opts) -> Result:
     """Exact optimum by best-first state-space search. ``memory_limit`` (MB) caps the search's
-    arrays; ``dominance=False`` merges only identical states; ``lagrangian=False`` drops the
+    arrays; ``dominance``: 1 (or True) drops a new state that a stored one dominates, 2 also
+    unlinks the stored states the new one dominates, 0 (or False) merges only identical states
+    (docs/model.md §5.8); ``lagrangian=False`` drops the
     LP-dual bound. ``dives``: (weight, part of the dive budget) of each incumbent-seeking dive
     before the exact run, ``()`` for none. ``opts`` (threads, seed, window_cut) are recorded only: the search is
     single-threaded and deterministic. ``deterministic``: stop on work, not time, after
@@ -201,7 +203,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     ukey0 = int((cls.n * cls.radix).sum())
     teff0 = 0 if (cls.a > 0).any() else -1
     g0 = -int(sum(instance.arrivals))
-    dom = 2 if dominance is True else 0 if dominance is False else int(dominance)
+    dom = int(dominance)  # True -> 1, False -> 0
     limit_bytes = memory_limit * 2**20
     lps = 0
 

@@ -9,7 +9,8 @@ Starting the set S at round t and moving to t + 1 costs ``sum_S o_j + |U \\ S|``
 
 The dominance store is an open-addressing table keyed by ``(U, teff)`` whose entries head a
 chain of states sorted by ``sum(F)``: a state with the same key, ``F`` pointwise <= and ``g``
-<= dominates, and only chain members with ``sum(F)`` <= the new one's can dominate it.
+<= dominates, and only chain members with ``sum(F)`` <= the new one's can dominate it
+(``dominance`` 1 stops the scan there; 2 scans on and unlinks the members the new state dominates).
 """
 
 from __future__ import annotations
