@@ -209,3 +209,27 @@ def test_agrees_with_cpsat_and_milp_bulk(family, n, seed, kw):
         assert other.bound <= res.objective <= other.objective, other.solver
         if other.status == "optimal":
             assert other.objective == res.objective, other.solver
+
+
+def test_no_array_doubling_starts_too_close_to_the_deadline(monkeypatch):
+    """A doubling that took d seconds is followed by one that may take 2 d: none starts later
+    than GROW_MARGIN times the last one's duration before the deadline."""
+    import time
+
+    from kvsched.models import search
+
+    pause, starts = 0.3, []
+    real = search._Store.grow_pool
+
+    def slow_grow(self):
+        starts.append(time.perf_counter())
+        time.sleep(pause)
+        real(self)
+
+    monkeypatch.setattr(search._Store, "grow_pool", slow_grow)
+    inst = FAMILIES["random"](n=20, seed=4)
+    limit = 3.0
+    res = solve_search(inst, time_limit=limit, dives=(), lagrangian=False)
+    began = time.perf_counter() - res.wall_time  # the search's own clock started here
+    assert res.status == "time-limit" and res.bound <= res.objective and len(starts) >= 2
+    assert all(s + search.GROW_MARGIN * pause <= began + limit for s in starts[1:]), [s - began for s in starts]

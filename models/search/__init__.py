@@ -31,6 +31,8 @@ EXPANSIONS_PER_SECOND = 20_000
 #: DIVE_SHARE of the time limit, counted in expansions at EXPANSIONS_PER_SECOND (and in time)
 DIVES = ((2.0, 0.1), (1.25, 0.2), (1.1, 0.3), (1.05, 0.4))
 DIVE_SHARE = 0.2
+#: a doubling of the arrays may start only this many times the last one's duration before the deadline
+GROW_MARGIN = 2.5
 
 
 class _Classes:
@@ -212,6 +214,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
         bound and stop reason."""
         nonlocal lam_s, amin_s, msuf_s, lps
         st = _Store(1 << 16, H, C, 1 << 16)
+        grown = {}  # seconds the last doubling of each kind of array took
         st.ctr[K.C_UB] = ub
         st.ctr[K.C_GOAL] = -1
         root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
@@ -254,7 +257,14 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
                 if 2 * st.nbytes() > limit_bytes:
                     stop = "memory-limit"
                     break
+                # a doubling copies twice what the last one of its kind did: stop rather than
+                # let a multi-gigabyte copy run past the deadline (and the caller's hard kill)
+                if deadline is not None and time.perf_counter() + GROW_MARGIN * grown.get(code, 0.0) > deadline:
+                    stop = "time-limit"
+                    break
+                began = time.perf_counter()
                 {K.GROW_POOL: st.grow_pool, K.GROW_HEAP: st.grow_heap, K.GROW_TABLE: st.grow_table}[code]()
+                grown[code] = time.perf_counter() - began
             if deadline is not None and time.perf_counter() > deadline:
                 stop = "time-limit"
                 break
