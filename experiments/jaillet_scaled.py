@@ -169,7 +169,7 @@ def plot(df: pd.DataFrame, outdir: Path) -> list:
     return [path]
 
 
-def build(trials_per_model: int = 12, time_limit: float = 30.0, quick_trials: int = 2,
+def build(trials_per_model: int = 12, time_limit: float = 60.0, quick_trials: int = 2,
           quick_time_limit: float = 10.0) -> Experiment:
     """The experiment with the given number of trials per model and per-solver limits (s)."""
     return Experiment(
@@ -200,7 +200,7 @@ EXPERIMENT = build()
 def main(argv=None) -> None:
     """A full-mode run with other trial counts or limits, written to a new run folder, or with
     --update-reference to the reference results/jaillet-scaled/."""
-    full_run(argv, "kvsched.experiments.jaillet_scaled", build, 12, 30.0, main.__doc__)
+    full_run(argv, "kvsched.experiments.jaillet_scaled", build, 12, 60.0, main.__doc__)
 
 
 if __name__ == "__main__":
