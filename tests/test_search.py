@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from kvsched import Instance, models, validate
 from kvsched.generators import FAMILIES, known_optimum
+from kvsched.result import ceil_bound
 
 LIMIT = 60.0
 
@@ -206,7 +207,8 @@ def test_agrees_with_cpsat_and_milp_bulk(family, n, seed, kw):
     if n <= 8:
         others.append(models.solve("milp", inst, time_limit=120, threads=1))
     for other in others:  # a time-limited incumbent may be worse, never better; bounds never cross
-        assert other.bound <= res.objective <= other.objective, other.solver
+        # (a MILP's float bound may sit a rounding error above the integer optimum)
+        assert ceil_bound(other.bound) <= res.objective <= other.objective, other.solver
         if other.status == "optimal":
             assert other.objective == res.objective, other.solver
 
