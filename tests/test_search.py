@@ -103,6 +103,26 @@ def test_dominance_off_changes_no_optimum(seed):
         assert other.status == full.status == "optimal" and other.objective == full.objective, kw
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_dominance_levels_and_tiny_arrays_agree(seed, monkeypatch):
+    """Levels 0, 1 and 2 keep the same optimum at n = 14, where a key's block outgrows its
+    unsorted tail; with arrays of 64 rows every pool, heap, table and arena growth (and the
+    arena's compaction) runs many times and changes nothing but the work."""
+    from kvsched.models import search
+
+    inst = FAMILIES["random"](n=14, seed=seed)
+    ref = solve_search(inst, time_limit=LIMIT)
+    assert ref.status == "optimal"
+    for level in (0, 2):
+        other = solve_search(inst, time_limit=LIMIT, dominance=level)
+        assert other.status == "optimal" and other.objective == ref.objective, level
+    monkeypatch.setattr(search, "INITIAL_SIZE", 64)
+    for level in (0, 1, 2):
+        tiny = solve_search(inst, time_limit=LIMIT, dominance=level)
+        assert tiny.status == "optimal" and tiny.objective == ref.objective, level
+        check(inst, tiny)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_dives_only_improve_the_incumbent_and_keep_the_optimum(seed):
     inst = FAMILIES["random"](n=12, seed=seed)
@@ -160,6 +180,9 @@ def test_deterministic():
 def test_out_of_range_names_the_field():
     with pytest.raises(ValueError, match="field 'requests'"):
         solve_search(Instance(200, (1,) * 64, (1,) * 64))
+    for bad in (3, -1, "1", 1.5):
+        with pytest.raises(ValueError, match="field 'dominance'"):
+            solve_search(Instance(10, (1, 2), (1, 1)), dominance=bad)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -23,7 +23,7 @@ from kvsched.schedule import Schedule
 from ..highs import ITERATIONS_PER_SECOND
 
 MAX_N = 63  #: U is a mixed-radix count vector in one int64
-MAX_M = 32767  #: memory values are stored as int16
+MAX_M = 32767  #: memory values are stored as int16 (as int8 when M <= 127)
 #: deterministic mode: expansions allowed per second of the nominal time limit (about half the
 #: rate measured at n = 14-18 on one core, so the work limit rarely outlasts the wall clock)
 EXPANSIONS_PER_SECOND = 20_000
@@ -33,6 +33,8 @@ DIVES = ((2.0, 0.1), (1.25, 0.2), (1.1, 0.3), (1.05, 0.4))
 DIVE_SHARE = 0.2
 #: a doubling of the arrays may start only this many times the last one's duration before the deadline
 GROW_MARGIN = 2.5
+#: initial rows of the pool, heap, table and arena (each doubles when full)
+INITIAL_SIZE = 1 << 16
 
 
 class _Classes:
@@ -72,35 +74,52 @@ def _lagrange_tables(cls: _Classes, M: int, lam: np.ndarray, H: int):
 
 
 class _Store:
-    """The search's arrays; grown by doubling between kernel calls."""
+    """The search's arrays; grown by doubling between kernel calls. Pool: one row per state;
+    table: one slot per key (U, teff) owning a block of the arena, whose records (sum F, g,
+    state, F) are the key's stored states, a prefix in order of sum F and a short unsorted tail
+    (:mod:`.kernel`)."""
 
-    POOL = ("ukey", "teff", "tt", "g", "h", "sumf", "parent", "adv", "alive", "nxt", "F", "R", "lset", "lpflag")
+    POOL = ("ukey", "teff", "tt", "g", "h", "sumf", "parent", "adv", "alive", "F", "R", "lset", "lpflag")
+    TABLE = ("tab_key", "tab_teff", "tab_off", "tab_len", "tab_srt", "tab_cap", "tab_last")
+    ARENA = ("a_sf", "a_g", "a_idx", "a_F")
 
-    def __init__(self, N: int, H: int, C: int, tab: int):
+    def __init__(self, N: int, H: int, C: int, tab: int, M: int):
         self.ukey = np.zeros(N, np.int64)
         self.teff = np.zeros(N, np.int32)
-        self.tt = np.zeros(N, np.int64)
+        self.tt = np.zeros(N, np.int32)
         self.g = np.zeros(N, np.int64)
-        self.h = np.zeros(N, np.int64)
-        self.sumf = np.zeros(N, np.int64)
+        self.h = np.zeros(N, np.int32)
+        self.sumf = np.zeros(N, np.int32)
         self.parent = np.zeros(N, np.int32)
         self.adv = np.zeros(N, np.int32)
         self.alive = np.zeros(N, np.int8)
-        self.nxt = np.full(N, -1, np.int32)
-        self.F = np.zeros((N, H), np.int16)
+        self.F = np.zeros((N, H), np.int8 if M <= 127 else np.int16)
         self.R = np.zeros((N, C), np.int8)
         self.lset = np.zeros(N, np.int32)
         self.lpflag = np.zeros(N, np.int8)
         self.hkey = np.zeros(N, np.int64)
         self.hidx = np.zeros(N, np.int32)
-        self.tab_key = np.zeros(tab, np.int64)
-        self.tab_teff = np.zeros(tab, np.int32)
-        self.tab_head = np.full(tab, -2, np.int32)
-        self.tab_last = np.full(tab, -1, np.int32)
-        self.ctr = np.zeros(12, np.int64)
+        self._new_table(tab)
+        self._new_arena(N)
+        from .kernel import N_CTR
 
-    def nbytes(self) -> int:
-        return sum(getattr(self, k).nbytes for k in (*self.POOL, "hkey", "hidx", "tab_key", "tab_teff", "tab_head", "tab_last"))
+        self.ctr = np.zeros(N_CTR, np.int64)
+
+    def _new_table(self, size: int):
+        self.tab_key, self.tab_teff = np.zeros(size, np.int64), np.zeros(size, np.int32)
+        self.tab_off = np.full(size, -2, np.int64)  # -2: empty slot, -1: a key without a block yet
+        # block length, its sorted prefix's length, its capacity, the last dominator found
+        self.tab_len, self.tab_srt = np.zeros(size, np.int32), np.zeros(size, np.int32)
+        self.tab_cap, self.tab_last = np.zeros(size, np.int32), np.full(size, -1, np.int32)
+
+    def _new_arena(self, size: int):
+        self.a_sf, self.a_g = np.zeros(size, np.int32), np.zeros(size, np.int64)
+        self.a_idx, self.a_F = np.zeros(size, np.int32), np.zeros((size, self.F.shape[1]), self.F.dtype)
+
+    def nbytes(self, group=None) -> int:
+        """Bytes of all arrays, or of those one ``grow_<group>`` call replaces."""
+        names = {"pool": self.POOL, "heap": ("hkey", "hidx"), "table": self.TABLE, "arena": self.ARENA}
+        return sum(getattr(self, k).nbytes for g in ([group] if group else names) for k in names[g])
 
     @staticmethod
     def _grow(arr, fill=0):
@@ -110,7 +129,7 @@ class _Store:
 
     def grow_pool(self):
         for k in self.POOL:
-            setattr(self, k, self._grow(getattr(self, k), -1 if k == "nxt" else 0))
+            setattr(self, k, self._grow(getattr(self, k)))
 
     def grow_heap(self):
         self.hkey, self.hidx = self._grow(self.hkey), self._grow(self.hidx)
@@ -118,11 +137,22 @@ class _Store:
     def grow_table(self):
         from .kernel import rehash
 
-        size = 2 * self.tab_key.shape[0]
-        key, teff, head = np.zeros(size, np.int64), np.zeros(size, np.int32), np.full(size, -2, np.int32)
-        last = np.full(size, -1, np.int32)
-        rehash(self.tab_key, self.tab_teff, self.tab_head, self.tab_last, key, teff, head, last)
-        self.tab_key, self.tab_teff, self.tab_head, self.tab_last = key, teff, head, last
+        old = [getattr(self, k) for k in self.TABLE]
+        self._new_table(2 * self.tab_key.shape[0])
+        rehash(*old, *(getattr(self, k) for k in self.TABLE))
+
+    def grow_arena(self):
+        """Compact the blocks into a new arena, twice as large unless compaction alone leaves
+        room for twice the largest block."""
+        from .kernel import C_MAXCAP, compact
+
+        old = [getattr(self, k) for k in self.ARENA]
+        size = old[0].shape[0]
+        need = int(self.tab_cap.sum()) + 2 * int(self.ctr[C_MAXCAP]) + 4
+        self._new_arena(size if 2 * need <= size else 2 * size)
+        while self.a_sf.shape[0] < 2 * need:
+            self._new_arena(2 * self.a_sf.shape[0])
+        compact(self.tab_off, self.tab_len, self.tab_cap, *old, *(getattr(self, k) for k in self.ARENA), self.ctr)
 
 
 def _schedule(instance: Instance, cls: _Classes, st: _Store, goal: int) -> Schedule:
@@ -168,6 +198,8 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
         raise ValueError(f"field 'requests': the search handles n <= {MAX_N} requests, got n = {instance.n}")
     if instance.M > MAX_M:
         raise ValueError(f"field 'M': the search handles M <= {MAX_M}, got M = {instance.M}")
+    if isinstance(dominance, str) or dominance not in (0, 1, 2):  # True == 1, False == 0
+        raise ValueError(f"field 'dominance': expected 0, 1 or 2 (or a bool), got {dominance!r}")
     if ub_schedule is None:
         from kvsched.heuristics import warm_start
 
@@ -205,7 +237,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     ukey0 = int((cls.n * cls.radix).sum())
     teff0 = 0 if (cls.a > 0).any() else -1
     g0 = -int(sum(instance.arrivals))
-    dom = int(dominance)  # True -> 1, False -> 0
+    dom = int(dominance)
     limit_bytes = memory_limit * 2**20
     lps = 0
 
@@ -213,20 +245,20 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
         """One best-first run from the root with incumbent ``ub``; returns its store, root
         bound and stop reason."""
         nonlocal lam_s, amin_s, msuf_s, lps
-        st = _Store(1 << 16, H, C, 1 << 16)
+        st = _Store(INITIAL_SIZE, H, C, INITIAL_SIZE, M)
         grown = {}  # seconds the last doubling of each kind of array took
         st.ctr[K.C_UB] = ub
         st.ctr[K.C_GOAL] = -1
         root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
                              amin_s, msuf_s, tau_of, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
-                             st.alive, st.nxt, st.F, st.R, st.tab_key, st.tab_teff, st.tab_head, st.tab_last, st.hkey,
-                             st.hidx, st.ctr)
+                             st.alive, st.F, st.R, *(getattr(st, k) for k in (*st.TABLE, *st.ARENA)), st.hkey, st.hidx,
+                             st.ctr)
         stop = "optimal"
         while True:
             code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_s,
                           amin_s, msuf_s, tau_of, dom, node_lps - lps, weight, st.ukey, st.teff, st.tt, st.g, st.h,
-                          st.sumf, st.parent, st.adv, st.alive, st.nxt, st.F, st.R, st.lset, st.lpflag, st.tab_key,
-                          st.tab_teff, st.tab_head, st.tab_last, st.hkey, st.hidx, st.ctr)
+                          st.sumf, st.parent, st.adv, st.alive, st.F, st.R, st.lset, st.lpflag,
+                          *(getattr(st, k) for k in (*st.TABLE, *st.ARENA)), st.hkey, st.hidx, st.ctr)
             if code == K.DONE:
                 break
             if code == K.WANT_LP:
@@ -248,13 +280,14 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
                     lam_s, amin_s, msuf_s = (np.stack(x) for x in sets)
                     st.lset[i] = len(sets[0]) - 1
                     # the node LP's value needs a horizon argument; its multipliers do not
-                    hb = K.bound(st.F[i], st.R[i], t, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
+                    hb = K.bound(st.F, i, st.R, t, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
                                  amin_s, msuf_s, tau_of, st.lset[i], 1 << 60, np.zeros(C, np.int64),
-                                 np.zeros(C + 1, np.int64))
+                                 np.zeros(C + 1, np.int64), np.zeros((H + 1, H), np.int64))
                     st.h[i] = max(int(st.h[i]), int(hb))
                 continue
-            if code in (K.GROW_POOL, K.GROW_HEAP, K.GROW_TABLE):
-                if 2 * st.nbytes() > limit_bytes:
+            if code in (K.GROW_POOL, K.GROW_HEAP, K.GROW_TABLE, K.GROW_ARENA):
+                group = {K.GROW_POOL: "pool", K.GROW_HEAP: "heap", K.GROW_TABLE: "table", K.GROW_ARENA: "arena"}[code]
+                if st.nbytes() + 2 * st.nbytes(group) > limit_bytes:  # the peak while copying
                     stop = "memory-limit"
                     break
                 # a doubling copies twice what the last one of its kind did: stop rather than
@@ -263,7 +296,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
                     stop = "time-limit"
                     break
                 began = time.perf_counter()
-                {K.GROW_POOL: st.grow_pool, K.GROW_HEAP: st.grow_heap, K.GROW_TABLE: st.grow_table}[code]()
+                getattr(st, f"grow_{group}")()
                 grown[code] = time.perf_counter() - began
             if deadline is not None and time.perf_counter() > deadline:
                 stop = "time-limit"

@@ -7,10 +7,12 @@ and ``teff[i]`` that round while some waiting request has not arrived yet (else 
 still to come does not depend on the round, so states reached at different rounds merge).
 Starting the set S at round t and moving to t + 1 costs ``sum_S o_j + |U \\ S|``.
 
-The dominance store is an open-addressing table keyed by ``(U, teff)`` whose entries head a
-chain of states sorted by ``sum(F)``: a state with the same key, ``F`` pointwise <= and ``g``
-<= dominates, and only chain members with ``sum(F)`` <= the new one's can dominate it
-(``dominance`` 1 stops the scan there; 2 scans on and unlinks the members the new state dominates).
+The dominance store is an open-addressing table keyed by ``(U, teff)``; each entry owns a
+block of records ``(sum F, g, state, F)`` sorted by ``sum F`` in one arena (``a_*``), contiguous so
+that a scan reads memory in order. A record with the same key, ``F`` pointwise <= and ``g`` <=
+dominates, and only records with ``sum F`` <= the new one's can dominate it (``dominance`` 1
+stops the scan there; 2 scans on and removes the records the new state dominates). A full block
+moves to the arena's top with twice the room; the arena is compacted when it grows.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import numpy as np
 from numba import njit
 
 # step() return codes
-BUDGET, DONE, GROW_POOL, GROW_HEAP, GROW_TABLE, WANT_LP = 0, 1, 2, 3, 4, 5
-# counters (ctr[...])
-C_NS, C_HEAP, C_UB, C_GOAL, C_EXP, C_GEN, C_DOM, C_KILL, C_TAB, C_PRUNE, C_SCAN, C_LPREQ = range(12)
+BUDGET, DONE, GROW_POOL, GROW_HEAP, GROW_TABLE, WANT_LP, GROW_ARENA = 0, 1, 2, 3, 4, 5, 6
+# counters (ctr[...]); C_ATOP: the arena's first unused record, C_MAXCAP: the largest block
+C_NS, C_HEAP, C_UB, C_GOAL, C_EXP, C_GEN, C_DOM, C_KILL, C_TAB, C_PRUNE, C_SCAN, C_LPREQ, C_ATOP, C_MAXCAP = range(14)
+N_CTR = 14
 TIE = 128  # heap key = (g + h) * TIE + (TIE - 1 - started requests): deeper first on ties
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push(hkey, hidx, size, key, idx):
     j = size
     hkey[j] = key
@@ -40,7 +43,7 @@ def _push(hkey, hidx, size, key, idx):
     return size + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pop(hkey, hidx, size):
     """Remove the top; return the new size (the top was read before the call)."""
     size -= 1
@@ -62,59 +65,63 @@ def _pop(hkey, hidx, size):
     return size
 
 
-@njit(cache=True)
-def earliest_fit(f, H, M, s, o, p0):
-    """Least relative start ``p >= p0`` at which a request (s, o) fits alone on top of f."""
-    p = p0
-    while p < H:
-        ok = True
-        for k in range(1, o + 1):
-            r = p + k
-            if r > H:
-                break
-            if f[r - 1] + s + k > M:
-                ok = False
-                break
-        if ok:
-            return p
-        p += 1
-    return p
+@njit(cache=True, inline="always")
+def window_max(F, i, H, win):
+    """``win[o, p] = max_{p < r <= min(p + o, H)} (f[r-1] + r)`` for f = F[i]: a request (s, o)
+    fits alone on top of f from relative round p on iff ``win[o, p] <= M - s + p`` (its k-th
+    token is held in round p + k; beyond H, f = 0 and s + o <= M)."""
+    for p in range(H):
+        m = -(1 << 30)
+        for o in range(1, H + 1):
+            r = p + o
+            if r <= H:
+                v = F[i, r - 1] + r
+                if v > m:
+                    m = v
+            win[o, p] = m
 
 
-@njit(cache=True)
-def _lagrange(f, rem, tau, H, co, ecomp, lam, amin, lam_msuf, nU):
-    """``sum_U min_{q >= tau + e_c} A_c(q) - nU tau - sum_r lam[tau + r] (M - f_r)``."""
-    L = lam.shape[0]
+@njit(cache=True, inline="always")
+def _lagrange(F, i, R, tau, H, co, ecomp, lam, amin, lam_msuf, ls, nU):
+    """``sum_U min_{q >= tau + e_c} A_c(q) - nU tau - sum_r lam[tau + r] (M - f_r)`` for state i
+    with multiplier set ls (rows are indexed, not sliced: a slice costs two reference counts)."""
+    L = lam.shape[1]
     lag = 0.0
     for c in range(co.shape[0]):
-        if rem[c] == 0:
+        if R[i, c] == 0:
             continue
         q = tau + ecomp[c]
-        lag += rem[c] * (amin[c, q] if q < L else q + co[c])
+        lag += R[i, c] * (amin[ls, c, q] if q < L else q + co[c])
     lag -= nU * tau
-    lag -= lam_msuf[tau + 1] if tau + 1 < L else 0.0
+    lag -= lam_msuf[ls, tau + 1] if tau + 1 < L else 0.0
     for r in range(1, H + 1):
         if tau + r < L:
-            lag += lam[tau + r] * f[r - 1]
+            lag += lam[ls, tau + r] * F[i, r - 1]
     return lag
 
 
-@njit(cache=True)
-def bound(f, rem, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, ls, ub_gap, ecomp, seq):
-    """Lower bound on the cost still to come, ``sum_U (C_j - t)``, from state (U = rem, f) at
-    round t: the larger of the order-statistics bound and the Lagrangian bound. Returns early
-    (with a value >= ``ub_gap``) once the order-statistics bound reaches ``ub_gap``."""
+@njit(cache=True, inline="always")
+def bound(F, i, R, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, ls, ub_gap, ecomp, seq,
+          win):
+    """Lower bound on the cost still to come, ``sum_U (C_j - t)``, from state i (U = R[i],
+    f = F[i]) at round t: the larger of the order-statistics bound and the Lagrangian bound. Returns early
+    (with a value >= ``ub_gap``) once the order-statistics bound reaches ``ub_gap``. ``ecomp``,
+    ``seq`` and ``win`` (H + 1 by H) are scratch."""
     C = cs.shape[0]
+    window_max(F, i, H, win)
     m = 0  # classes with waiting requests, (e_c + o_c) insertion-sorted into ecomp / seq
     nU = 0
     for c in range(C):
-        if rem[c] == 0:
+        if R[i, c] == 0:
             continue
-        nU += rem[c]
+        nU += R[i, c]
         p0 = ca[c] - t
         if p0 < 0:
             p0 = 0
-        e = earliest_fit(f, H, M, cs[c], co[c], p0)
+        e = p0  # the earliest relative start at which c fits alone on top of f
+        room = M - cs[c]
+        while e < H and win[co[c], e] > room + e:
+            e += 1
         ecomp[c] = e
         v = e + co[c]
         j = m
@@ -128,23 +135,23 @@ def bound(f, rem, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msu
     # order statistics: k-th smallest completion >= max(k-th smallest e + o, fluid round)
     total = 0
     ai = 0  # position in the sorted (e + o) list
-    aleft = rem[seq[0] & 255]
+    aleft = R[i, seq[0] & 255]
     vol = 0
     free = 0
     r = 0
     for q in range(C):
         c = vorder[q]
-        for _ in range(rem[c]):
+        for _ in range(R[i, c]):
             vol += cvol[c]
             while free < vol:
                 r += 1
-                free += M - (f[r - 1] if r <= H else 0)
+                free += M - (F[i, r - 1] if r <= H else 0)
             a = seq[ai] >> 8
             total += a if a > r else r
             aleft -= 1
             if aleft == 0 and ai + 1 < m:
                 ai += 1
-                aleft = rem[seq[ai] & 255]
+                aleft = R[i, seq[ai] & 255]
     if total >= ub_gap or not use_lag:
         return total
     # Lagrangian bound with the root multipliers read from round tau on; tau = t (the
@@ -156,11 +163,11 @@ def bound(f, rem, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msu
         tau = t if z == 0 else tau_of[nU] + z - 2
         if tau < 0 or (z > 0 and tau == t):
             continue
-        lag = _lagrange(f, rem, tau, H, co, ecomp, lam[0], amin[0], lam_msuf[0], nU)
+        lag = _lagrange(F, i, R, tau, H, co, ecomp, lam, amin, lam_msuf, 0, nU)
         if lag > best:
             best = lag
     if ls > 0:  # the multipliers of the node LP solved at an ancestor (or at this state)
-        lag = _lagrange(f, rem, t, H, co, ecomp, lam[ls], amin[ls], lam_msuf[ls], nU)
+        lag = _lagrange(F, i, R, t, H, co, ecomp, lam, amin, lam_msuf, ls, nU)
         if lag > best:
             best = lag
     lag = best
@@ -168,12 +175,13 @@ def bound(f, rem, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msu
     return lagi if lagi > total else total
 
 
-@njit(cache=True)
-def _slot(tab_key, tab_teff, tab_head, key, te):
+@njit(cache=True, inline="always")
+def _slot(tab_key, tab_teff, tab_off, key, te):
+    """The table slot of key ``(key, te)``: its own, or the empty one (``tab_off == -2``) it goes to."""
     mask = tab_key.shape[0] - 1
     hsh = (key * np.int64(-7046029254386353131) + te * np.int64(0x9E3779B1)) & np.int64(0x7FFFFFFFFFFFFFFF)
     j = hsh & mask
-    while tab_head[j] != -2:
+    while tab_off[j] != -2:
         if tab_key[j] == key and tab_teff[j] == te:
             return j
         j = (j + 1) & mask
@@ -181,103 +189,223 @@ def _slot(tab_key, tab_teff, tab_head, key, te):
 
 
 @njit(cache=True)
-def rehash(tab_key, tab_teff, tab_head, tab_last, new_key, new_teff, new_head, new_last):
+def rehash(tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last, new_key, new_teff, new_off, new_len,
+           new_srt, new_cap, new_last):
     for j in range(tab_key.shape[0]):
-        if tab_head[j] != -2:
-            k = _slot(new_key, new_teff, new_head, tab_key[j], tab_teff[j])
+        if tab_off[j] != -2:
+            k = _slot(new_key, new_teff, new_off, tab_key[j], tab_teff[j])
             new_key[k] = tab_key[j]
             new_teff[k] = tab_teff[j]
-            new_head[k] = tab_head[j]
+            new_off[k] = tab_off[j]
+            new_len[k] = tab_len[j]
+            new_srt[k] = tab_srt[j]
+            new_cap[k] = tab_cap[j]
             new_last[k] = tab_last[j]
 
 
-@njit(cache=True, inline="always")
-def _pointwise_leq(F, a, b, H):
-    """``F[a, r] <= F[b, r]`` in every round r."""
-    for r in range(H):
-        if F[a, r] > F[b, r]:
-            return False
-    return True
+@njit(cache=True)
+def compact(tab_off, tab_len, tab_cap, a_sf, a_g, a_idx, a_F, n_sf, n_g, n_idx, n_F, ctr):
+    """Copy every block into the new arena ``n_*``, in table order and without the holes that
+    moved blocks left behind."""
+    top = 0
+    for j in range(tab_off.shape[0]):
+        if tab_off[j] < 0:
+            continue
+        off = tab_off[j]
+        for q in range(tab_len[j]):
+            n_sf[top + q] = a_sf[off + q]
+            n_g[top + q] = a_g[off + q]
+            n_idx[top + q] = a_idx[off + q]
+            n_F[top + q] = a_F[off + q]
+        tab_off[j] = top
+        top += tab_cap[j]
+    ctr[C_ATOP] = top
 
 
 @njit(cache=True)
-def _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, tab_last, ctr, dominance, H):
-    """Put candidate ``ns`` into the store unless a stored state dominates it; unlink (and
-    mark dead) the stored states it dominates. Returns True if it was kept."""
-    j = _slot(tab_key, tab_teff, tab_head, ukey[ns], teff[ns])
-    if tab_head[j] == -2:
+def merge_tail(a_sf, a_g, a_idx, a_F, off, S, T, H):
+    """Sort the block's unsorted tail ``[off + S, off + S + T)`` by sum F and merge it into the
+    sorted prefix ``[off, off + S)``, from the back."""
+    t_sf = a_sf[off + S:off + S + T].copy()
+    t_g = a_g[off + S:off + S + T].copy()
+    t_idx = a_idx[off + S:off + S + T].copy()
+    t_F = a_F[off + S:off + S + T].copy()
+    order = np.argsort(t_sf)
+    i = S - 1
+    k = T - 1
+    for w in range(off + S + T - 1, off - 1, -1):
+        if k < 0:
+            break
+        if i >= 0 and a_sf[off + i] > t_sf[order[k]]:
+            src = off + i
+            a_sf[w] = a_sf[src]
+            a_g[w] = a_g[src]
+            a_idx[w] = a_idx[src]
+            for r in range(H):
+                a_F[w, r] = a_F[src, r]
+            i -= 1
+        else:
+            q = order[k]
+            a_sf[w] = t_sf[q]
+            a_g[w] = t_g[q]
+            a_idx[w] = t_idx[q]
+            for r in range(H):
+                a_F[w, r] = t_F[q, r]
+            k -= 1
+
+
+@njit(cache=True, inline="always")
+def _insert(ns, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last,
+            a_sf, a_g, a_idx, a_F, ctr, dominance, H):
+    """Put candidate ``ns`` into the store unless a stored state dominates it; remove (and mark
+    dead) the stored states it dominates (level 2, or an identical dearer one at level 0).
+    Returns True if it was kept. A block is a prefix sorted by sum F (scanned up to the first
+    larger sum) and an unsorted tail of new records (scanned whole), merged into the prefix once
+    it holds an eighth as many; the caller has checked that the arena has room for a block twice
+    the largest. Array comparisons are written out: a helper taking arrays costs reference counts."""
+    j = _slot(tab_key, tab_teff, tab_off, ukey[ns], teff[ns])
+    if tab_off[j] == -2:
         tab_key[j] = ukey[ns]
         tab_teff[j] = teff[ns]
-        tab_head[j] = -1
+        tab_off[j] = -1
+        tab_len[j] = 0
+        tab_srt[j] = 0
+        tab_cap[j] = 0
         tab_last[j] = -1
         ctr[C_TAB] += 1
     sf = sumf[ns]
     gn = g[ns]
     d = tab_last[j]  # the last state of this key that dominated a candidate: often does again
-    if dominance > 0 and d >= 0 and sumf[d] <= sf and g[d] <= gn and _pointwise_leq(F, d, ns, H):
-        ctr[C_DOM] += 1
-        return False
-    e = tab_head[j]
-    prev = -1
-    after = -1
-    while e != -1:
-        nx = nxt[e]
-        se = sumf[e]
-        ctr[C_SCAN] += 1
-        if dominance > 0:
-            if se <= sf and g[e] <= gn:
-                if _pointwise_leq(F, e, ns, H):
-                    ctr[C_DOM] += 1
-                    tab_last[j] = e
-                    return False
-            elif dominance == 1 and se > sf:
+    if dominance > 0 and d >= 0 and sumf[d] <= sf and g[d] <= gn:
+        leq = True  # F[d] <= F[ns] pointwise
+        for r in range(H):
+            if F[d, r] > F[ns, r]:
+                leq = False
                 break
-            if dominance == 2 and se >= sf and g[e] >= gn:
-                if _pointwise_leq(F, ns, e, H):
-                    alive[e] = 0
+        if leq:
+            ctr[C_DOM] += 1
+            return False
+    off = tab_off[j]
+    ln = tab_len[j]
+    S = tab_srt[j]
+    if dominance == 2 and ln > S:  # the kill pass below needs the block sorted
+        merge_tail(a_sf, a_g, a_idx, a_F, off, S, ln - S, H)
+        S = ln
+    pos = S  # the first record of the sorted prefix with a larger sum F
+    first_eq = S  # ... with an equal or larger sum F
+    q = 0
+    while q < ln:
+        p = off + q
+        se = a_sf[p]
+        if q < S and se > sf:  # the rest of the prefix cannot dominate: go to the tail
+            pos = q
+            if first_eq == S:
+                first_eq = q
+            q = S
+            continue
+        q += 1
+        if se > sf:
+            continue
+        ctr[C_SCAN] += 1
+        if q <= S and se == sf and first_eq == S:
+            first_eq = q - 1
+        if dominance > 0 and a_g[p] > gn:
+            continue
+        if dominance == 0 and se < sf:
+            continue
+        leq = True  # a_F[p] <= F[ns] pointwise
+        for r in range(H):
+            if a_F[p, r] > F[ns, r]:
+                leq = False
+                break
+        if not leq:
+            continue
+        if dominance > 0:
+            ctr[C_DOM] += 1
+            tab_last[j] = a_idx[p]
+            return False
+        # level 0, equal sums: pointwise <= means identical
+        if a_g[p] <= gn:
+            ctr[C_DOM] += 1
+            return False
+        alive[a_idx[p]] = 0
+        ctr[C_KILL] += 1
+        a_g[p] = gn  # the cheaper twin takes its place
+        a_idx[p] = ns
+        alive[ns] = 1
+        return True
+    if dominance == 2:  # remove the records with sum F >= sf that ns dominates (the block is sorted)
+        w = first_eq
+        ins = first_eq
+        for q in range(first_eq, ln):
+            p = off + q
+            ctr[C_SCAN] += 1
+            if a_g[p] >= gn:
+                geq = True  # F[ns] <= a_F[p] pointwise
+                for r in range(H):
+                    if F[ns, r] > a_F[p, r]:
+                        geq = False
+                        break
+                if geq:
+                    alive[a_idx[p]] = 0
                     ctr[C_KILL] += 1
-                    if prev == -1:
-                        tab_head[j] = nx
-                    else:
-                        nxt[prev] = nx
-                    e = nx
                     continue
-        elif se == sf:
-            same = True
-            for r in range(H):
-                if F[e, r] != F[ns, r]:
-                    same = False
-                    break
-            if same:
-                if g[e] <= gn:
-                    ctr[C_DOM] += 1
-                    return False
-                alive[e] = 0
-                ctr[C_KILL] += 1
-                if prev == -1:
-                    tab_head[j] = nx
-                else:
-                    nxt[prev] = nx
-                e = nx
-                continue
-        if se <= sf:
-            after = e
-        prev = e
-        e = nx
-    if after == -1:
-        nxt[ns] = tab_head[j]
-        tab_head[j] = ns
+            if w != q:
+                a_sf[off + w] = a_sf[p]
+                a_g[off + w] = a_g[p]
+                a_idx[off + w] = a_idx[p]
+                for r in range(H):
+                    a_F[off + w, r] = a_F[p, r]
+            w += 1
+            if a_sf[off + w - 1] <= sf:
+                ins = w
+        pos = ins
+        ln = w
+        S = w + 1  # after the insertion below, the whole block is sorted
     else:
-        nxt[ns] = nxt[after]
-        nxt[after] = ns
+        pos = ln  # append to the tail
+    if ln == tab_cap[j]:  # full: move the block to the arena's top with twice the room
+        cap = 4 if ln == 0 else 2 * ln
+        top = ctr[C_ATOP]
+        for q in range(ln):
+            a_sf[top + q] = a_sf[off + q]
+            a_g[top + q] = a_g[off + q]
+            a_idx[top + q] = a_idx[off + q]
+            for r in range(H):
+                a_F[top + q, r] = a_F[off + q, r]
+        off = top
+        tab_off[j] = top
+        tab_cap[j] = cap
+        ctr[C_ATOP] = top + cap
+        if cap > ctr[C_MAXCAP]:
+            ctr[C_MAXCAP] = cap
+    for q in range(ln, pos, -1):  # level 2: make room at pos, keeping the block sorted
+        p = off + q
+        a_sf[p] = a_sf[p - 1]
+        a_g[p] = a_g[p - 1]
+        a_idx[p] = a_idx[p - 1]
+        for r in range(H):
+            a_F[p, r] = a_F[p - 1, r]
+    p = off + pos
+    a_sf[p] = sf
+    a_g[p] = gn
+    a_idx[p] = ns
+    for r in range(H):
+        a_F[p, r] = F[ns, r]
+    ln += 1
+    tab_len[j] = ln
+    if dominance != 2 and ln - S >= 16 and 8 * (ln - S) >= S:
+        merge_tail(a_sf, a_g, a_idx, a_F, off, S, ln - S, H)
+        S = ln
+    tab_srt[j] = S
     alive[ns] = 1
     return True
 
 
 @njit(cache=True)
 def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
-              ukey, teff, tt, g, h, sumf, parent, adv, alive, nxt, F, R,
-              tab_key, tab_teff, tab_head, tab_last, hkey, hidx, ctr):
+              ukey, teff, tt, g, h, sumf, parent, adv, alive, F, R,
+              tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last, a_sf, a_g, a_idx, a_F, hkey, hidx, ctr):
     C = cs.shape[0]
     ukey[0] = ukey0
     teff[0] = teff0
@@ -294,18 +422,19 @@ def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, 
         n += n_cls[c]
     ecomp = np.zeros(C, np.int64)
     seq = np.zeros(C + 1, np.int64)
-    h[0] = bound(F[0], R[0], 0, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, 0,
-                 np.int64(1) << 60, ecomp, seq)
+    h[0] = bound(F, 0, R, 0, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, 0,
+                 np.int64(1) << 60, ecomp, seq, np.zeros((H + 1, H), np.int64))
     ctr[C_NS] = 1
-    _insert(0, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, tab_last, ctr, 2, H)
+    _insert(0, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last, a_sf, a_g, a_idx,
+            a_F, ctr, 2, H)
     ctr[C_HEAP] = _push(hkey, hidx, 0, (g0 + h[0]) * TIE + TIE - 1, 0)
     return h[0]
 
 
 @njit(cache=True)
 def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin, lam_msuf, tau_of, dominance,
-         lp_left, weight, ukey, teff, tt, g, h, sumf, parent, adv, alive, nxt, F, R, lset, lpflag,
-         tab_key, tab_teff, tab_head, tab_last, hkey, hidx, ctr):
+         lp_left, weight, ukey, teff, tt, g, h, sumf, parent, adv, alive, F, R, lset, lpflag,
+         tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last, a_sf, a_g, a_idx, a_F, hkey, hidx, ctr):
     """Expand up to ``budget`` states best-first (least g + h, or with ``weight`` > 1000 the
     least g + weight / 1000 * h of a dive, which only looks for incumbents). Returns DONE
     when the least g + h on the frontier reaches the incumbent (a dive: when the frontier is
@@ -320,6 +449,7 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
     av = np.zeros(C, np.int64)
     ecomp = np.zeros(C, np.int64)
     seq = np.zeros(C + 1, np.int64)
+    win = np.zeros((H + 1, H), np.int64)
     done = 0
     while done < budget:
         if ctr[C_TAB] * 2 >= tab_key.shape[0]:
@@ -408,13 +538,16 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
                     break
             # emit the child for counts k
             ns = ctr[C_NS]
-            if ns + 2 >= N or ctr[C_HEAP] + 2 >= HC or ctr[C_TAB] * 4 >= 3 * tab_key.shape[0]:
+            arena_full = ctr[C_ATOP] + 2 * ctr[C_MAXCAP] + 4 >= a_sf.shape[0]
+            if ns + 2 >= N or ctr[C_HEAP] + 2 >= HC or ctr[C_TAB] * 4 >= 3 * tab_key.shape[0] or arena_full:
                 # no room: put i back, grow, expand it again
                 ctr[C_HEAP] = _push(hkey, hidx, ctr[C_HEAP], key, i)
                 ctr[C_EXP] -= 1
                 if ns + 2 >= N:
                     return GROW_POOL
-                return GROW_HEAP if ctr[C_HEAP] + 2 >= HC else GROW_TABLE
+                if ctr[C_HEAP] + 2 >= HC:
+                    return GROW_HEAP
+                return GROW_ARENA if arena_full else GROW_TABLE
             dt = 1
             if jump:
                 dt = tnext - t
@@ -452,7 +585,6 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
                     ctr[C_UB] = g2
                     ctr[C_GOAL] = ns
                     alive[ns] = 0
-                    nxt[ns] = -1
                     teff[ns] = -1
                     h[ns] = 0
                     ctr[C_NS] = ns + 1
@@ -465,13 +597,14 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
                     te = t2
                     break
             teff[ns] = te
-            hb = bound(F[ns], R[ns], t2, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
-                       lset[i], ctr[C_UB] - g2, ecomp, seq)
+            hb = bound(F, ns, R, t2, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
+                       lset[i], ctr[C_UB] - g2, ecomp, seq, win)
             if g2 + hb >= ctr[C_UB]:
                 ctr[C_PRUNE] += 1
             else:
                 h[ns] = hb
-                if _insert(ns, ukey, teff, g, sumf, F, alive, nxt, tab_key, tab_teff, tab_head, tab_last, ctr, dominance, H):
+                if _insert(ns, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last,
+                           a_sf, a_g, a_idx, a_F, ctr, dominance, H):
                     ctr[C_NS] = ns + 1
                     ctr[C_HEAP] = _push(hkey, hidx, ctr[C_HEAP], (g2 + (hb * weight) // 1000) * TIE + TIE - 1 - (ntot - nU2), ns)
             if jump or na == 0:
