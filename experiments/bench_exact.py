@@ -29,6 +29,8 @@ from kvsched import heuristics, paths
 from kvsched.generators import FAMILIES
 from kvsched.models.certify import certify
 
+from .executors import make_executor
+
 SOLVERS = ("search", "brute", "cpsat", "milp")
 #: the targets of docs/model.md, "Exact search": (family, n) -> (proven, of, within seconds)
 TARGETS = {("random", 16): (10, 10, 5.0, "median"), ("random", 20): (8, 10, 60.0, "each"),
@@ -167,8 +169,8 @@ def write(rows, args, limits, started, load0, out):
              f"Command: `python3 -m kvsched.experiments.bench_exact {' '.join(args.argv)}`; seeds 0..k-1 of each "
              f"family; commit {args.commit}{resumed}; {vers}; Python {platform.python_version()}; started "
              f"{started} UTC, {len(rows)} instances done after {time.perf_counter() - args.t0:.0f} s; load average "
-             f"{load0[0]:.1f} at the start, {load1[0]:.1f} now (2 cores shared with other jobs: wall times are "
-             "inflated accordingly).", "",
+             f"{load0[0]:.1f} at the start, {load1[0]:.1f} now; {args.jobs} instance(s) at a time on "
+             f"{os.cpu_count()} cores shared with other jobs (wall times are inflated accordingly).", "",
              "Each instance: `certify(run_all=True)`; every method gets its own time limit and a hard kill. "
              "'certified' = best incumbent equals the ceiling of the best bound; certify time = heuristics plus "
              "the methods in certify's order (search, brute for n <= 7, CP-SAT, MILP) up to the first that proves "
@@ -232,6 +234,8 @@ def main(argv=None):
     ap.add_argument("--search-memory-limit", type=float, default=None, help="MB for the search's arrays")
     ap.add_argument("--time-limit", type=float, default=60.0, help="CP-SAT and MILP time limit")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="instances solved at once, each in its own process (the report notes it)")
     ap.add_argument("--out", default=str(paths.results_dir() / "bench_exact.md"))
     ap.add_argument("--resume", action="store_true",
                     help="keep the finished rows of the CSV beside --out and run only the missing instances")
@@ -257,12 +261,17 @@ def main(argv=None):
     args.resumed = len(rows)
     done = {_job_key(r["family"], r["n"], r["seed"]) for r in rows}
     lines = write(rows, args, limits, started, load0, args.out) if rows else []
-    for job in jobs:
-        if _job_key(*job) in done:
-            continue
-        rows.append(one(*job, limits))
-        print(rows[-1], flush=True)
-        lines = write(rows, args, limits, started, load0, args.out)
+    todo = [job for job in jobs if _job_key(*job) not in done]
+    order = {_job_key(*job): k for k, job in enumerate(jobs)}
+    executor = make_executor("local", jobs=args.jobs)
+    try:
+        for _, row in executor.unordered(one, [(*job, limits) for job in todo]):
+            rows.append(row)
+            rows.sort(key=lambda r: order[_job_key(r["family"], r["n"], r["seed"])])
+            print(row, flush=True)
+            lines = write(rows, args, limits, started, load0, args.out)
+    finally:
+        executor.close()
     print("\n".join(lines))
 
 

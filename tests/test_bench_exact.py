@@ -39,3 +39,14 @@ def test_resume_runs_only_the_missing_instances(tmp_path, monkeypatch):
     assert all(isinstance(r["certified"], bool) and isinstance(r["objective"], int) for r in again)
     text = out.read_text()
     assert "(2 rows kept from an earlier run of this command)" in text and "--resume" not in text
+
+
+def test_parallel_jobs_give_the_same_rows_in_job_order(tmp_path):
+    argv = ["--sizes", "5", "7", "--seeds", "2", "--jaillet-sizes", "--search-time-limit", "30", "--time-limit", "1",
+            "--threads", "1"]
+    bench_exact.main(argv + ["--out", str(tmp_path / "one.md")])
+    bench_exact.main(argv + ["--jobs", "2", "--out", str(tmp_path / "two.md")])
+    one, two = (bench_exact.load_rows(str(tmp_path / name)) for name in ("one.md", "two.md"))
+    assert [(r["n"], r["seed"]) for r in two] == [(5, 0), (5, 1), (7, 0), (7, 1)]
+    assert [(r["objective"], r["certified"]) for r in two] == [(r["objective"], r["certified"]) for r in one]
+    assert "2 instance(s) at a time" in (tmp_path / "two.md").read_text()

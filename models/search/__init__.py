@@ -33,8 +33,10 @@ DIVES = ((2.0, 0.1), (1.25, 0.2), (1.1, 0.3), (1.05, 0.4))
 DIVE_SHARE = 0.2
 #: a doubling of the arrays may start only this many times the last one's duration before the deadline
 GROW_MARGIN = 2.5
-#: initial rows of the pool, heap, table and arena (each doubles when full)
+#: initial rows of the pool, heap, table and arena; when full, the pool and the heap grow by
+#: POOL_GROWTH (finer steps near the memory limit), the table and the arena double
 INITIAL_SIZE = 1 << 16
+POOL_GROWTH = 1.5
 
 
 class _Classes:
@@ -74,7 +76,7 @@ def _lagrange_tables(cls: _Classes, M: int, lam: np.ndarray, H: int):
 
 
 class _Store:
-    """The search's arrays; grown by doubling between kernel calls. Pool: one row per state;
+    """The search's arrays; grown between kernel calls. Pool: one row per state;
     table: one slot per key (U, teff) owning a block of the arena, whose records (sum F, g,
     state, F) are the key's stored states, a prefix in order of sum F and a short unsorted tail
     (:mod:`.kernel`)."""
@@ -122,8 +124,8 @@ class _Store:
         return sum(getattr(self, k).nbytes for g in ([group] if group else names) for k in names[g])
 
     @staticmethod
-    def _grow(arr, fill=0):
-        new = np.full((2 * arr.shape[0],) + arr.shape[1:], fill, arr.dtype)
+    def _grow(arr):
+        new = np.zeros((int(POOL_GROWTH * arr.shape[0]),) + arr.shape[1:], arr.dtype)  # lazily zeroed pages
         new[:arr.shape[0]] = arr
         return new
 
@@ -287,10 +289,11 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
                 continue
             if code in (K.GROW_POOL, K.GROW_HEAP, K.GROW_TABLE, K.GROW_ARENA):
                 group = {K.GROW_POOL: "pool", K.GROW_HEAP: "heap", K.GROW_TABLE: "table", K.GROW_ARENA: "arena"}[code]
-                if st.nbytes() + 2 * st.nbytes(group) > limit_bytes:  # the peak while copying
+                factor = POOL_GROWTH if group in ("pool", "heap") else 2
+                if st.nbytes() + factor * st.nbytes(group) > limit_bytes:  # the peak while copying
                     stop = "memory-limit"
                     break
-                # a doubling copies twice what the last one of its kind did: stop rather than
+                # a growth copies more than the last one of its kind did: stop rather than
                 # let a multi-gigabyte copy run past the deadline (and the caller's hard kill)
                 if deadline is not None and time.perf_counter() + GROW_MARGIN * grown.get(code, 0.0) > deadline:
                     stop = "time-limit"

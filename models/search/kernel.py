@@ -261,7 +261,7 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_l
     dead) the stored states it dominates (level 2, or an identical dearer one at level 0).
     Returns True if it was kept. A block is a prefix sorted by sum F (scanned up to the first
     larger sum) and an unsorted tail of new records (scanned whole), merged into the prefix once
-    it holds an eighth as many; the caller has checked that the arena has room for a block twice
+    it holds about the square root of the prefix's length; the caller has checked that the arena has room for a block twice
     the largest. Array comparisons are written out: a helper taking arrays costs reference counts."""
     j = _slot(tab_key, tab_teff, tab_off, ukey[ns], teff[ns])
     if tab_off[j] == -2:
@@ -394,7 +394,8 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_l
         a_F[p, r] = F[ns, r]
     ln += 1
     tab_len[j] = ln
-    if dominance != 2 and ln - S >= 16 and 8 * (ln - S) >= S:
+    T = ln - S
+    if dominance != 2 and T >= 16 and T * T >= S:  # tail ~ sqrt(prefix): both costs O(sqrt) per insert
         merge_tail(a_sf, a_g, a_idx, a_F, off, S, ln - S, H)
         S = ln
     tab_srt[j] = S
