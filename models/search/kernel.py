@@ -8,10 +8,11 @@ still to come does not depend on the round, so states reached at different round
 Starting the set S at round t and moving to t + 1 costs ``sum_S o_j + |U \\ S|``.
 
 The dominance store is an open-addressing table keyed by ``(U, teff)``; each entry owns a
-block of records ``(sum F, g, state, F)`` sorted by ``sum F`` in one arena (``a_*``), contiguous so
-that a scan reads memory in order. A record with the same key, ``F`` pointwise <= and ``g`` <=
-dominates, and only records with ``sum F`` <= the new one's can dominate it (``dominance`` 1
-stops the scan there; 2 scans on and removes the records the new state dominates). A full block
+block of records ``(sum F, g, state, F)`` in one arena (``a_*``), contiguous so that a scan reads
+memory in order: a prefix sorted by ``sum F`` and a short unsorted tail. A record with the same
+key, ``F`` pointwise <= and ``g`` <= dominates, and only records with ``sum F`` <= the new one's can
+dominate it (``dominance`` 1 scans the prefix up to there and the tail; 2 keeps blocks sorted,
+scans on and removes the records the new state dominates). A full block
 moves to the arena's top with twice the room; the arena is compacted when it grows.
 """
 
