@@ -205,6 +205,16 @@ def rehash(tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last, new_
 
 
 @njit(cache=True)
+def _copy(d_sf, d_g, d_idx, d_F, w, s_sf, s_g, s_idx, s_F, q):
+    """Record q of arrays s_* to record w of arrays d_* (outside the hot loop: a call taking
+    arrays costs reference counts)."""
+    d_sf[w] = s_sf[q]
+    d_g[w] = s_g[q]
+    d_idx[w] = s_idx[q]
+    d_F[w] = s_F[q]
+
+
+@njit(cache=True)
 def compact(tab_off, tab_len, tab_cap, a_sf, a_g, a_idx, a_F, n_sf, n_g, n_idx, n_F, ctr):
     """Copy every block into the new arena ``n_*``, in table order and without the holes that
     moved blocks left behind."""
@@ -214,17 +224,14 @@ def compact(tab_off, tab_len, tab_cap, a_sf, a_g, a_idx, a_F, n_sf, n_g, n_idx, 
             continue
         off = tab_off[j]
         for q in range(tab_len[j]):
-            n_sf[top + q] = a_sf[off + q]
-            n_g[top + q] = a_g[off + q]
-            n_idx[top + q] = a_idx[off + q]
-            n_F[top + q] = a_F[off + q]
+            _copy(n_sf, n_g, n_idx, n_F, top + q, a_sf, a_g, a_idx, a_F, off + q)
         tab_off[j] = top
         top += tab_cap[j]
     ctr[C_ATOP] = top
 
 
 @njit(cache=True)
-def merge_tail(a_sf, a_g, a_idx, a_F, off, S, T, H):
+def merge_tail(a_sf, a_g, a_idx, a_F, off, S, T):
     """Sort the block's unsorted tail ``[off + S, off + S + T)`` by sum F and merge it into the
     sorted prefix ``[off, off + S)``, from the back."""
     t_sf = a_sf[off + S:off + S + T].copy()
@@ -238,20 +245,10 @@ def merge_tail(a_sf, a_g, a_idx, a_F, off, S, T, H):
         if k < 0:
             break
         if i >= 0 and a_sf[off + i] > t_sf[order[k]]:
-            src = off + i
-            a_sf[w] = a_sf[src]
-            a_g[w] = a_g[src]
-            a_idx[w] = a_idx[src]
-            for r in range(H):
-                a_F[w, r] = a_F[src, r]
+            _copy(a_sf, a_g, a_idx, a_F, w, a_sf, a_g, a_idx, a_F, off + i)
             i -= 1
         else:
-            q = order[k]
-            a_sf[w] = t_sf[q]
-            a_g[w] = t_g[q]
-            a_idx[w] = t_idx[q]
-            for r in range(H):
-                a_F[w, r] = t_F[q, r]
+            _copy(a_sf, a_g, a_idx, a_F, w, t_sf, t_g, t_idx, t_F, order[k])
             k -= 1
 
 
@@ -290,7 +287,7 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_l
     ln = tab_len[j]
     S = tab_srt[j]
     if dominance == 2 and ln > S:  # the kill pass below needs the block sorted
-        merge_tail(a_sf, a_g, a_idx, a_F, off, S, ln - S, H)
+        merge_tail(a_sf, a_g, a_idx, a_F, off, S, ln - S)
         S = ln
     pos = S  # the first record of the sorted prefix with a larger sum F
     first_eq = S  # ... with an equal or larger sum F
@@ -397,7 +394,7 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_l
     tab_len[j] = ln
     T = ln - S
     if dominance != 2 and T >= 16 and T * T >= S:  # tail ~ sqrt(prefix): both costs O(sqrt) per insert
-        merge_tail(a_sf, a_g, a_idx, a_F, off, S, ln - S, H)
+        merge_tail(a_sf, a_g, a_idx, a_F, off, S, ln - S)
         S = ln
     tab_srt[j] = S
     alive[ns] = 1
