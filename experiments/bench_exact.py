@@ -264,14 +264,16 @@ def main(argv=None):
     todo = [job for job in jobs if _job_key(*job) not in done]
     order = {_job_key(*job): k for k, job in enumerate(jobs)}
     executor = make_executor("local", jobs=args.jobs)
+    aborted = True  # unless the loop ends: a Ctrl-C or an error kills the running workers
     try:
         for _, row in executor.unordered(one, [(*job, limits) for job in todo]):
-            rows.append(row)
+            rows.append(row)  # the CSV holds every finished row, so --resume loses none
             rows.sort(key=lambda r: order[_job_key(r["family"], r["n"], r["seed"])])
             print(row, flush=True)
             lines = write(rows, args, limits, started, load0, args.out)
+        aborted = False
     finally:
-        executor.close()
+        executor.close(abort=aborted)
     print("\n".join(lines))
 
 

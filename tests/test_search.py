@@ -117,10 +117,21 @@ def test_dominance_levels_and_tiny_arrays_agree(seed, monkeypatch):
         other = solve_search(inst, time_limit=LIMIT, dominance=level)
         assert other.status == "optimal" and other.objective == ref.objective, level
     monkeypatch.setattr(search, "INITIAL_SIZE", 64)
+    calls = {}
+    for group in ("pool", "heap", "table", "arena"):
+        real = getattr(search._Store, f"grow_{group}")
+
+        def counted(self, real=real, group=group):
+            calls[group] = calls.get(group, 0) + 1
+            real(self)
+
+        monkeypatch.setattr(search._Store, f"grow_{group}", counted)
     for level in (0, 1, 2):
+        calls.clear()
         tiny = solve_search(inst, time_limit=LIMIT, dominance=level)
         assert tiny.status == "optimal" and tiny.objective == ref.objective, level
         check(inst, tiny)
+        assert all(calls.get(group, 0) >= 3 for group in ("pool", "heap", "table", "arena")), (level, calls)
 
 
 @pytest.mark.parametrize("seed", range(4))

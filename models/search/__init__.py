@@ -31,7 +31,7 @@ EXPANSIONS_PER_SECOND = 20_000
 #: DIVE_SHARE of the time limit, counted in expansions at EXPANSIONS_PER_SECOND (and in time)
 DIVES = ((2.0, 0.1), (1.25, 0.2), (1.1, 0.3), (1.05, 0.4))
 DIVE_SHARE = 0.2
-#: a doubling of the arrays may start only this many times the last one's duration before the deadline
+#: a growth of the arrays may start only this many times the last one's duration before the deadline
 GROW_MARGIN = 2.5
 #: initial rows of the pool, heap, table and arena; when full, the pool and the heap grow by
 #: POOL_GROWTH (finer steps near the memory limit), the table and the arena double
@@ -143,17 +143,31 @@ class _Store:
         self._new_table(2 * self.tab_key.shape[0])
         rehash(*old, *(getattr(self, k) for k in self.TABLE))
 
+    def growth(self, group: str) -> float:
+        """How many times its present size a ``grow_<group>`` call makes that group."""
+        if group in ("pool", "heap"):
+            return POOL_GROWTH
+        if group == "table":
+            return 2.0
+        return self._arena_rows() / self.a_sf.shape[0]
+
+    def _arena_rows(self) -> int:
+        """The arena's size after compaction: doubled until the blocks' room, plus twice the
+        largest block, fills at most half of it."""
+        from .kernel import C_MAXCAP
+
+        need = int(self.tab_cap.sum()) + 2 * int(self.ctr[C_MAXCAP]) + 4
+        rows = self.a_sf.shape[0]
+        while rows < 2 * need:
+            rows *= 2
+        return rows
+
     def grow_arena(self):
-        """Compact the blocks into a new arena, twice as large unless compaction alone leaves
-        room for twice the largest block."""
-        from .kernel import C_MAXCAP, compact
+        """Compact the blocks into a new arena (:meth:`_arena_rows`)."""
+        from .kernel import compact
 
         old = [getattr(self, k) for k in self.ARENA]
-        size = old[0].shape[0]
-        need = int(self.tab_cap.sum()) + 2 * int(self.ctr[C_MAXCAP]) + 4
-        self._new_arena(size if 2 * need <= size else 2 * size)
-        while self.a_sf.shape[0] < 2 * need:
-            self._new_arena(2 * self.a_sf.shape[0])
+        self._new_arena(self._arena_rows())
         compact(self.tab_off, self.tab_len, self.tab_cap, *old, *(getattr(self, k) for k in self.ARENA), self.ctr)
 
 
@@ -248,7 +262,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
         bound and stop reason."""
         nonlocal lam_s, amin_s, msuf_s, lps
         st = _Store(INITIAL_SIZE, H, C, INITIAL_SIZE, M)
-        grown = {}  # seconds the last doubling of each kind of array took
+        grown = {}  # seconds the last growth of each kind of array took
         st.ctr[K.C_UB] = ub
         st.ctr[K.C_GOAL] = -1
         root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
@@ -289,8 +303,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
                 continue
             if code in (K.GROW_POOL, K.GROW_HEAP, K.GROW_TABLE, K.GROW_ARENA):
                 group = {K.GROW_POOL: "pool", K.GROW_HEAP: "heap", K.GROW_TABLE: "table", K.GROW_ARENA: "arena"}[code]
-                factor = POOL_GROWTH if group in ("pool", "heap") else 2
-                if st.nbytes() + factor * st.nbytes(group) > limit_bytes:  # the peak while copying
+                if st.nbytes() + st.growth(group) * st.nbytes(group) > limit_bytes:  # the peak while copying
                     stop = "memory-limit"
                     break
                 # a growth copies more than the last one of its kind did: stop rather than

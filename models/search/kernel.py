@@ -259,8 +259,9 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_l
     dead) the stored states it dominates (level 2, or an identical dearer one at level 0).
     Returns True if it was kept. A block is a prefix sorted by sum F (scanned up to the first
     larger sum) and an unsorted tail of new records (scanned whole), merged into the prefix once
-    it holds about the square root of the prefix's length; the caller has checked that the arena has room for a block twice
-    the largest. Array comparisons are written out: a helper taking arrays costs reference counts."""
+    it holds about the square root of the prefix's length; the caller has checked that the arena
+    has room for a block twice the largest. Array comparisons are written out: a helper taking
+    arrays costs reference counts."""
     j = _slot(tab_key, tab_teff, tab_off, ukey[ns], teff[ns])
     if tab_off[j] == -2:
         tab_key[j] = ukey[ns]
@@ -289,14 +290,12 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_l
     if dominance == 2 and ln > S:  # the kill pass below needs the block sorted
         merge_tail(a_sf, a_g, a_idx, a_F, off, S, ln - S)
         S = ln
-    pos = S  # the first record of the sorted prefix with a larger sum F
-    first_eq = S  # ... with an equal or larger sum F
+    first_eq = S  # the first record of the sorted prefix with an equal or larger sum F
     q = 0
     while q < ln:
         p = off + q
         se = a_sf[p]
         if q < S and se > sf:  # the rest of the prefix cannot dominate: go to the tail
-            pos = q
             if first_eq == S:
                 first_eq = q
             q = S
