@@ -98,9 +98,28 @@ def test_partition_known_optimum(m):
 def test_dominance_off_changes_no_optimum(seed):
     inst = mixed(seed, 5, 9)
     full = solve_search(inst, time_limit=LIMIT)
-    for kw in ({"dominance": False}, {"dominance": 1}, {"lagrangian": False}, {"realign": False}):
+    for kw in ({"dominance": False}, {"dominance": 1}, {"lagrangian": False}, {"realign": False}, {"tighten": False}):
         other = solve_search(inst, time_limit=LIMIT, **kw)
         assert other.status == full.status == "optimal" and other.objective == full.objective, kw
+
+
+@pytest.mark.parametrize("f, e, raised", [([6, 2, 0], 0, [6, 5, 5]), ([9, 0, 0], 1, [10, 6, 5])])
+def test_tighten_raises_the_profile_to_what_the_waiting_request_can_use(f, e, raised):
+    """M = 10, one waiting request (s, o) = (3, 2). On f = (6, 2, 0) it fits from p = 0, 1, 2:
+    round 1 holds it at age 1 at most (4 tokens), rounds 2 and 3 at age 2 (5), so f becomes
+    (6, 5, 5). On f = (9, 0, 0) round 1 is out of its reach (9 + 4 > 10) and becomes full."""
+    from kvsched.models.search import kernel
+
+    H, M = 3, 10
+    F = np.array([f], np.int8)
+    R = np.ones((1, 1), np.int8)
+    cs, co = np.array([3], np.int64), np.array([2], np.int64)
+    win, use, ecomp = np.zeros((H + 1, H), np.int64), np.zeros(H + 1, np.int64), np.zeros(1, np.int64)
+    nU, m = kernel._earliest(F, 0, R, 0, H, M, cs, co, np.zeros(1, np.int64), ecomp, np.zeros(2, np.int64), win)
+    assert (nU, m, int(ecomp[0])) == (1, 1, e)
+    assert kernel._tighten(F, 0, R, H, M, cs, co, ecomp, win, use)
+    assert F[0].tolist() == raised
+    assert not kernel._tighten(F, 0, R, H, M, cs, co, ecomp, win, use)  # the raised profile is a fixed point
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -195,13 +195,14 @@ def _schedule(instance: Instance, cls: _Classes, st: _Store, goal: int) -> Sched
 def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_schedule: Optional[Schedule] = None,
                  memory_limit: float = 1500.0, dominance=True, lagrangian: bool = True,
                  lp_time_limit: float = 20.0, realign: bool = True, node_lps: int = 0,
-                 deterministic: bool = False, dives=DIVES, **opts) -> Result:
+                 deterministic: bool = False, dives=DIVES, tighten: bool = True, **opts) -> Result:
     """Exact optimum by best-first state-space search. ``memory_limit`` (MB) caps the search's
     arrays; ``dominance``: 1 (or True) drops a new state that a stored one dominates, 2 also
     unlinks the stored states the new one dominates, 0 (or False) merges only identical states
-    (docs/model.md §5.8); ``lagrangian=False`` drops the
-    LP-dual bound. ``dives``: (weight, part of the dive budget) of each incumbent-seeking dive
-    before the exact run, ``()`` for none. ``opts`` (threads, seed, window_cut) are recorded only: the search is
+    (docs/model.md §5.8); ``lagrangian=False`` drops the LP-dual bound; ``tighten=False`` keeps
+    each profile as it is instead of raising it to the equivalent profile both bounds see.
+    ``dives``: (weight, part of the dive budget) of each incumbent-seeking dive before the exact
+    run, ``()`` for none. ``opts`` (threads, seed, window_cut) are recorded only: the search is
     single-threaded and deterministic. ``deterministic``: stop on work, not time, after
     :data:`EXPANSIONS_PER_SECOND` expansions per second of ``time_limit`` (checked between
     kernel steps of a fixed size) and the root LP after ``ITERATIONS_PER_SECOND`` simplex
@@ -266,13 +267,13 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
         st.ctr[K.C_UB] = ub
         st.ctr[K.C_GOAL] = -1
         root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
-                             amin_s, msuf_s, tau_of, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
+                             amin_s, msuf_s, tau_of, tighten, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
                              st.alive, st.F, st.R, *(getattr(st, k) for k in (*st.TABLE, *st.ARENA)), st.hkey, st.hidx,
                              st.ctr)
         stop = "optimal"
         while True:
             code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_s,
-                          amin_s, msuf_s, tau_of, dom, node_lps - lps, weight, st.ukey, st.teff, st.tt, st.g, st.h,
+                          amin_s, msuf_s, tau_of, dom, tighten, node_lps - lps, weight, st.ukey, st.teff, st.tt, st.g, st.h,
                           st.sumf, st.parent, st.adv, st.alive, st.F, st.R, st.lset, st.lpflag,
                           *(getattr(st, k) for k in (*st.TABLE, *st.ARENA)), st.hkey, st.hidx, st.ctr)
             if code == K.DONE:
@@ -298,7 +299,8 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
                     # the node LP's value needs a horizon argument; its multipliers do not
                     hb = K.bound(st.F, i, st.R, t, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
                                  amin_s, msuf_s, tau_of, st.lset[i], 1 << 60, np.zeros(C, np.int64),
-                                 np.zeros(C + 1, np.int64), np.zeros((H + 1, H), np.int64))
+                                 np.zeros(C + 1, np.int64), np.zeros((H + 1, H), np.int64), tighten,
+                                 np.zeros(H + 1, np.int64))
                     st.h[i] = max(int(st.h[i]), int(hb))
                 continue
             if code in (K.GROW_POOL, K.GROW_HEAP, K.GROW_TABLE, K.GROW_ARENA):
@@ -356,7 +358,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     schedule = ub_schedule if goal < 0 else _schedule(instance, cls, st, goal)
     stats = {"expanded": int(ctr[K.C_EXP]), "generated": int(ctr[K.C_GEN]), "stored": int(ctr[K.C_NS]),
              "dominated": int(ctr[K.C_DOM]), "killed": int(ctr[K.C_KILL]), "pruned": int(ctr[K.C_PRUNE]),
-             "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps,
+             "pruned_quick": int(ctr[K.C_QUICK]), "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps,
              "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
              "incumbent_start": found[0], "dive_incumbents": found[1:], "dive_expanded": dive_expanded,
              "proved_by_dive": proven is not None}
@@ -369,7 +371,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
         deterministic=deterministic,
         params={"time_limit": time_limit, "memory_limit": memory_limit, "dominance": dominance,
                 "deterministic": deterministic,
-                "lagrangian": lagrangian, **opts, **stats},
+                "lagrangian": lagrangian, "tighten": tighten, **opts, **stats},
         message=f"{stats['expanded']} expanded, {stats['stored']} stored; root bound {stats['root_h']}",
         solver_status=stop,
     )

@@ -24,8 +24,9 @@ from numba import njit
 # step() return codes
 BUDGET, DONE, GROW_POOL, GROW_HEAP, GROW_TABLE, WANT_LP, GROW_ARENA = 0, 1, 2, 3, 4, 5, 6
 # counters (ctr[...]); C_ATOP: the arena's first unused record, C_MAXCAP: the largest block
-C_NS, C_HEAP, C_UB, C_GOAL, C_EXP, C_GEN, C_DOM, C_KILL, C_TAB, C_PRUNE, C_SCAN, C_LPREQ, C_ATOP, C_MAXCAP = range(14)
-N_CTR = 14
+# C_QUICK: children pruned by the parent's quick Lagrangian bound (of C_PRUNE)
+C_NS, C_HEAP, C_UB, C_GOAL, C_EXP, C_GEN, C_DOM, C_KILL, C_TAB, C_PRUNE, C_SCAN, C_LPREQ, C_ATOP, C_MAXCAP, C_QUICK = range(15)
+N_CTR = 15
 TIE = 128  # heap key = (g + h) * TIE + (TIE - 1 - started requests): deeper first on ties
 
 
@@ -102,24 +103,61 @@ def _lagrange(F, i, R, tau, H, co, ecomp, lam, amin, lam_msuf, ls, nU):
 
 
 @njit(cache=True, inline="always")
-def bound(F, i, R, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, ls, ub_gap, ecomp, seq,
-          win):
-    """Lower bound on the cost still to come, ``sum_U (C_j - t)``, from state i (U = R[i],
-    f = F[i]) at round t: the larger of the order-statistics bound and the Lagrangian bound. Returns early
-    (with a value >= ``ub_gap``) once the order-statistics bound reaches ``ub_gap``. ``ecomp``,
-    ``seq`` and ``win`` (H + 1 by H) are scratch."""
-    C = cs.shape[0]
+def _tighten(F, i, R, H, M, cs, co, ecomp, win, use):
+    """Raise ``f_r`` to ``M - use_r``, with ``use_r`` an upper bound on the memory the waiting
+    requests can hold in round r when each starts where it fits alone (a start at relative
+    round p >= e_c with ``win[o_c, p] <= M - s_c + p``): every schedule feasible on f stays
+    feasible, so the state is equivalent, and a round no waiting request can reach becomes full.
+    An all-zero f is left as it is (the search skips idling on an empty memory). Returns True
+    if some round was raised."""
+    empty = True
+    for r in range(H):
+        if F[i, r] > 0:
+            empty = False
+            break
+    if empty:
+        return False
+    for r in range(H + 1):
+        use[r] = 0
+    for c in range(cs.shape[0]):
+        if R[i, c] == 0:
+            continue
+        room = M - cs[c]
+        oc = co[c]
+        covered = 0  # rounds 1..covered have their largest age from an earlier (smaller) start
+        for p in range(ecomp[c], H):
+            if win[oc, p] > room + p:
+                continue
+            last = p + oc if p + oc < H else H
+            for r in range(covered + 1 if covered >= p else p + 1, last + 1):
+                use[r] += R[i, c] * (cs[c] + r - p)
+            covered = last
+            if covered == H:
+                break
+    raised = False
+    for r in range(1, H + 1):
+        if F[i, r - 1] < M - use[r]:
+            F[i, r - 1] = M - use[r]
+            raised = True
+    return raised
+
+
+@njit(cache=True, inline="always")
+def _earliest(F, i, R, t, H, M, cs, co, ca, ecomp, seq, win):
+    """For state i: ``win`` (:func:`window_max`), ``ecomp[c]`` the earliest relative start at
+    which class c fits alone on top of f (from its arrival on), and ``seq[:m]`` the m classes
+    with waiting requests as ``(e_c + o_c) << 8 | c``, sorted. Returns (|U|, m)."""
     window_max(F, i, H, win)
-    m = 0  # classes with waiting requests, (e_c + o_c) insertion-sorted into ecomp / seq
+    m = 0
     nU = 0
-    for c in range(C):
+    for c in range(cs.shape[0]):
         if R[i, c] == 0:
             continue
         nU += R[i, c]
         p0 = ca[c] - t
         if p0 < 0:
             p0 = 0
-        e = p0  # the earliest relative start at which c fits alone on top of f
+        e = p0
         room = M - cs[c]
         while e < H and win[co[c], e] > room + e:
             e += 1
@@ -131,8 +169,15 @@ def bound(F, i, R, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_ms
             j -= 1
         seq[j] = (v << 8) | c
         m += 1
-    if nU == 0:
-        return 0
+    return nU, m
+
+
+@njit(cache=True, inline="always")
+def _estimate(F, i, R, t, H, M, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, ls, ub_gap, co, ecomp, seq,
+              nU, m):
+    """The larger of the order-statistics and the Lagrangian bound for state i, given
+    :func:`_earliest`'s ``ecomp`` and ``seq``; returns early (with a value >= ``ub_gap``) once
+    the order-statistics bound reaches ``ub_gap``."""
     # order statistics: k-th smallest completion >= max(k-th smallest e + o, fluid round)
     total = 0
     ai = 0  # position in the sorted (e + o) list
@@ -140,7 +185,7 @@ def bound(F, i, R, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_ms
     vol = 0
     free = 0
     r = 0
-    for q in range(C):
+    for q in range(vorder.shape[0]):
         c = vorder[q]
         for _ in range(R[i, c]):
             vol += cvol[c]
@@ -171,9 +216,30 @@ def bound(F, i, R, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_ms
         lag = _lagrange(F, i, R, t, H, co, ecomp, lam, amin, lam_msuf, ls, nU)
         if lag > best:
             best = lag
-    lag = best
-    lagi = np.int64(np.ceil(lag - 1e-6))
+    lagi = np.int64(np.ceil(best - 1e-6))
     return lagi if lagi > total else total
+
+
+@njit(cache=True, inline="always")
+def bound(F, i, R, t, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, ls, ub_gap, ecomp, seq,
+          win, tighten, use):
+    """Lower bound on the cost still to come, ``sum_U (C_j - t)``, from state i (U = R[i],
+    f = F[i]) at round t: the larger of the order-statistics bound and the Lagrangian bound,
+    a value >= ``ub_gap`` once it reaches ``ub_gap``. With ``tighten``, a state the bound does
+    not prune has its f raised to the equivalent profile of :func:`_tighten` (F[i] changes),
+    and both bounds are taken again on it. ``ecomp``, ``seq``, ``win`` (H + 1 by H) and
+    ``use`` (H + 1) are scratch."""
+    nU, m = _earliest(F, i, R, t, H, M, cs, co, ca, ecomp, seq, win)
+    if nU == 0:
+        return 0
+    h = _estimate(F, i, R, t, H, M, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, ls, ub_gap, co, ecomp, seq,
+                  nU, m)
+    if tighten and h < ub_gap and _tighten(F, i, R, H, M, cs, co, ecomp, win, use):
+        h2 = _estimate(F, i, R, t, H, M, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, ls, ub_gap, co, ecomp,
+                       seq, nU, m)
+        if h2 > h:
+            h = h2
+    return h
 
 
 @njit(cache=True, inline="always")
@@ -401,7 +467,7 @@ def _insert(ns, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_l
 
 
 @njit(cache=True)
-def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
+def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, tighten,
               ukey, teff, tt, g, h, sumf, parent, adv, alive, F, R,
               tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last, a_sf, a_g, a_idx, a_F, hkey, hidx, ctr):
     C = cs.shape[0]
@@ -421,7 +487,7 @@ def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, 
     ecomp = np.zeros(C, np.int64)
     seq = np.zeros(C + 1, np.int64)
     h[0] = bound(F, 0, R, 0, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of, 0,
-                 np.int64(1) << 60, ecomp, seq, np.zeros((H + 1, H), np.int64))
+                 np.int64(1) << 60, ecomp, seq, np.zeros((H + 1, H), np.int64), tighten, np.zeros(H + 1, np.int64))
     ctr[C_NS] = 1
     _insert(0, ukey, teff, g, sumf, F, alive, tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last, a_sf, a_g, a_idx,
             a_F, ctr, 2, H)
@@ -431,7 +497,7 @@ def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, 
 
 @njit(cache=True)
 def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin, lam_msuf, tau_of, dominance,
-         lp_left, weight, ukey, teff, tt, g, h, sumf, parent, adv, alive, F, R, lset, lpflag,
+         tighten, lp_left, weight, ukey, teff, tt, g, h, sumf, parent, adv, alive, F, R, lset, lpflag,
          tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last, a_sf, a_g, a_idx, a_F, hkey, hidx, ctr):
     """Expand up to ``budget`` states best-first (least g + h, or with ``weight`` > 1000 the
     least g + weight / 1000 * h of a dive, which only looks for incumbents). Returns DONE
@@ -448,6 +514,9 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
     ecomp = np.zeros(C, np.int64)
     seq = np.zeros(C + 1, np.int64)
     win = np.zeros((H + 1, H), np.int64)
+    use = np.zeros(H + 1, np.int64)
+    dlag = np.zeros(C)
+    L = lam.shape[1]
     done = 0
     while done < budget:
         if ctr[C_TAB] * 2 >= tab_key.shape[0]:
@@ -501,6 +570,26 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
             k[q] = 0
         fzero = sumf[i] == 0
         jump = na == 0 and fzero
+        # the Lagrangian bound of a child at tau = t + 1 with the root multipliers, from the parent:
+        # lag0 - |U'| (t + 1) + sum over started classes of k dlag (docs/model.md §5.8)
+        quick = use_lag and not jump
+        if quick:
+            _earliest(F, i, R, t, H, M, cs, co, ca, ecomp, seq, win)
+            lag0 = -(lam_msuf[0, t + 2] if t + 2 < L else 0.0)
+            for rr in range(2, H + 1):
+                if t + rr < L:
+                    lag0 += lam[0, t + rr] * F[i, rr - 1]
+            for c in range(C):
+                if R[i, c] > 0:
+                    q = t + (ecomp[c] if ecomp[c] > 0 else 1)  # the child's e_c >= e_c - 1
+                    lag0 += R[i, c] * (amin[0, c, q] if q < L else q + co[c])
+            for qq in range(na):
+                c = av[qq]
+                q = t + (ecomp[c] if ecomp[c] > 0 else 1)
+                dlag[qq] = -(amin[0, c, q] if q < L else q + co[c])
+                for kk in range(2, co[c] + 1):
+                    if t + kk < L:
+                        dlag[qq] += lam[0, t + kk] * (cs[c] + kk)
         first = True
         q = na - 1
         while True:
@@ -565,6 +654,17 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
             nU2 = nU - nS
             g2 = gi + cost + nU2 * dt
             ctr[C_GEN] += 1
+            if quick and nU2 > 0:
+                lag = lag0 - nU2 * t2
+                for qq in range(na):
+                    if k[qq] > 0:
+                        lag += k[qq] * dlag[qq]
+                if g2 + np.int64(np.ceil(lag - 1e-6)) >= ctr[C_UB]:
+                    ctr[C_PRUNE] += 1
+                    ctr[C_QUICK] += 1
+                    if na == 0:
+                        break
+                    continue
             sf = 0
             for r in range(H - 1):
                 F[ns, r] = w[r + 1]
@@ -596,7 +696,11 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
                     break
             teff[ns] = te
             hb = bound(F, ns, R, t2, H, M, cs, co, ca, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_of,
-                       lset[i], ctr[C_UB] - g2, ecomp, seq, win)
+                       lset[i], ctr[C_UB] - g2, ecomp, seq, win, tighten, use)
+            sf = 0  # the bound may have raised F[ns] (tighten)
+            for r in range(H):
+                sf += F[ns, r]
+            sumf[ns] = sf
             if g2 + hb >= ctr[C_UB]:
                 ctr[C_PRUNE] += 1
             else:
