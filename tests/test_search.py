@@ -103,6 +103,22 @@ def test_dominance_off_changes_no_optimum(seed):
         assert other.status == full.status == "optimal" and other.objective == full.objective, kw
 
 
+@pytest.mark.parametrize("family, n, seed", [("random", 12, 0), ("random", 14, 1), ("jaillet", 9, 2), ("random-poisson", 14, 0)])
+def test_quick_pruning_prunes_only_what_the_full_bound_prunes(family, n, seed):
+    """The parent's quick Lagrangian bound never exceeds a child's full bound, so the search
+    with it expands, stores and prunes exactly the same states as without it (deterministic
+    mode: the dives stop on work, not time)."""
+    kw = {"n": n, "model": 1} if family == "jaillet" else {"n": n}
+    if family == "random-poisson":
+        family, kw = "random", {**kw, "arrivals": "poisson", "rate": 1.5}
+    inst = FAMILIES[family](seed=seed, **kw)
+    runs = [solve_search(inst, time_limit=LIMIT, quick_prune=q, deterministic=True) for q in (True, False)]
+    keys = ("expanded", "generated", "stored", "dominated", "pruned")
+    assert [runs[0].params[k] for k in keys] == [runs[1].params[k] for k in keys]
+    assert 0 < runs[0].params["pruned_quick"] <= runs[0].params["pruned"] and runs[1].params["pruned_quick"] == 0
+    assert runs[0].objective == runs[1].objective and runs[0].status == runs[1].status == "optimal"
+
+
 @pytest.mark.parametrize("f, e, raised", [([6, 2, 0], 0, [6, 5, 5]), ([9, 0, 0], 1, [10, 6, 5])])
 def test_tighten_raises_the_profile_to_what_the_waiting_request_can_use(f, e, raised):
     """M = 10, one waiting request (s, o) = (3, 2). On f = (6, 2, 0) it fits from p = 0, 1, 2:

@@ -195,12 +195,14 @@ def _schedule(instance: Instance, cls: _Classes, st: _Store, goal: int) -> Sched
 def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_schedule: Optional[Schedule] = None,
                  memory_limit: float = 1500.0, dominance=True, lagrangian: bool = True,
                  lp_time_limit: float = 20.0, realign: bool = True, node_lps: int = 0,
-                 deterministic: bool = False, dives=DIVES, tighten: bool = True, **opts) -> Result:
+                 deterministic: bool = False, dives=DIVES, tighten: bool = True, quick_prune: bool = True,
+                 **opts) -> Result:
     """Exact optimum by best-first state-space search. ``memory_limit`` (MB) caps the search's
     arrays; ``dominance``: 1 (or True) drops a new state that a stored one dominates, 2 also
     unlinks the stored states the new one dominates, 0 (or False) merges only identical states
     (docs/model.md §5.8); ``lagrangian=False`` drops the LP-dual bound; ``tighten=False`` keeps
-    each profile as it is instead of raising it to the equivalent profile both bounds see.
+    each profile as it is instead of raising it to the equivalent profile both bounds see;
+    ``quick_prune=False`` builds every child before bounding it (the same search, slower).
     ``dives``: (weight, part of the dive budget) of each incumbent-seeking dive before the exact
     run, ``()`` for none. ``opts`` (threads, seed, window_cut) are recorded only: the search is
     single-threaded and deterministic. ``deterministic``: stop on work, not time, after
@@ -273,8 +275,8 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
         stop = "optimal"
         while True:
             code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_s,
-                          amin_s, msuf_s, tau_of, dom, tighten, node_lps - lps, weight, st.ukey, st.teff, st.tt, st.g, st.h,
-                          st.sumf, st.parent, st.adv, st.alive, st.F, st.R, st.lset, st.lpflag,
+                          amin_s, msuf_s, tau_of, dom, tighten, quick_prune, node_lps - lps, weight, st.ukey, st.teff,
+                          st.tt, st.g, st.h, st.sumf, st.parent, st.adv, st.alive, st.F, st.R, st.lset, st.lpflag,
                           *(getattr(st, k) for k in (*st.TABLE, *st.ARENA)), st.hkey, st.hidx, st.ctr)
             if code == K.DONE:
                 break
@@ -371,7 +373,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
         deterministic=deterministic,
         params={"time_limit": time_limit, "memory_limit": memory_limit, "dominance": dominance,
                 "deterministic": deterministic,
-                "lagrangian": lagrangian, "tighten": tighten, **opts, **stats},
+                "lagrangian": lagrangian, "tighten": tighten, "quick_prune": quick_prune, **opts, **stats},
         message=f"{stats['expanded']} expanded, {stats['stored']} stored; root bound {stats['root_h']}",
         solver_status=stop,
     )

@@ -497,7 +497,7 @@ def init_root(ukey0, teff0, g0, n_cls, H, M, cs, co, ca, cvol, vorder, use_lag, 
 
 @njit(cache=True)
 def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin, lam_msuf, tau_of, dominance,
-         tighten, lp_left, weight, ukey, teff, tt, g, h, sumf, parent, adv, alive, F, R, lset, lpflag,
+         tighten, quick_prune, lp_left, weight, ukey, teff, tt, g, h, sumf, parent, adv, alive, F, R, lset, lpflag,
          tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last, a_sf, a_g, a_idx, a_F, hkey, hidx, ctr):
     """Expand up to ``budget`` states best-first (least g + h, or with ``weight`` > 1000 the
     least g + weight / 1000 * h of a dive, which only looks for incumbents). Returns DONE
@@ -572,7 +572,7 @@ def step(budget, ntot, H, M, cs, co, ca, cvol, vorder, radix, use_lag, lam, amin
         jump = na == 0 and fzero
         # the Lagrangian bound of a child at tau = t + 1 with the root multipliers, from the parent:
         # lag0 - |U'| (t + 1) + sum over started classes of k dlag (docs/model.md §5.8)
-        quick = use_lag and not jump
+        quick = quick_prune and use_lag and not jump
         if quick:
             _earliest(F, i, R, t, H, M, cs, co, ca, ecomp, seq, win)
             lag0 = -(lam_msuf[0, t + 2] if t + 2 < L else 0.0)
