@@ -84,14 +84,14 @@ def window_max(F, i, H, win):
 
 
 @njit(cache=True, inline="always")
-def _lagrange(F, i, R, tau, H, co, ecomp, lam, amin, lam_msuf, ls, nU):
+def _lagrange(F, i, R, tau, H, co, ecomp, seq, m, lam, amin, lam_msuf, ls, nU):
     """``sum_U min_{q >= tau + e_c} A_c(q) - nU tau - sum_r lam[tau + r] (M - f_r)`` for state i
-    with multiplier set ls (rows are indexed, not sliced: a slice costs two reference counts)."""
+    with multiplier set ls, over the m classes ``seq[:m] & 255`` with waiting requests (rows are
+    indexed, not sliced: a slice costs two reference counts)."""
     L = lam.shape[1]
     lag = 0.0
-    for c in range(co.shape[0]):
-        if R[i, c] == 0:
-            continue
+    for j in range(m):
+        c = seq[j] & 255
         q = tau + ecomp[c]
         lag += R[i, c] * (amin[ls, c, q] if q < L else q + co[c])
     lag -= nU * tau
@@ -209,11 +209,11 @@ def _estimate(F, i, R, t, H, M, cvol, vorder, use_lag, lam, amin, lam_msuf, tau_
         tau = t if z == 0 else tau_of[nU] + z - 2
         if tau < 0 or (z > 0 and tau == t):
             continue
-        lag = _lagrange(F, i, R, tau, H, co, ecomp, lam, amin, lam_msuf, 0, nU)
+        lag = _lagrange(F, i, R, tau, H, co, ecomp, seq, m, lam, amin, lam_msuf, 0, nU)
         if lag > best:
             best = lag
     if ls > 0:  # the multipliers of the node LP solved at an ancestor (or at this state)
-        lag = _lagrange(F, i, R, t, H, co, ecomp, lam, amin, lam_msuf, ls, nU)
+        lag = _lagrange(F, i, R, t, H, co, ecomp, seq, m, lam, amin, lam_msuf, ls, nU)
         if lag > best:
             best = lag
     lagi = np.int64(np.ceil(best - 1e-6))
