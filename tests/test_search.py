@@ -180,6 +180,20 @@ def test_dives_only_improve_the_incumbent_and_keep_the_optimum(seed):
     assert plain.params["dive_incumbents"] == [] and plain.params["dive_expanded"] == 0
 
 
+@pytest.mark.parametrize("family, n, seed", [("random", 14, 0), ("random", 14, 1), ("jaillet", 10, 0)])
+def test_exact_run_continued_from_a_dive_keeps_the_optimum(family, n, seed):
+    """Dives cut to a few hundred expansions stop on their budget, so the exact run goes on
+    from the last dive's store (re-keyed by g + h); it proves the same optimum as a run
+    without dives (deterministic mode: the budgets are counted in expansions)."""
+    kw = {"n": n, "model": 1} if family == "jaillet" else {"n": n}
+    inst = FAMILIES[family](seed=seed, **kw)
+    plain = solve_search(inst, time_limit=LIMIT, dives=(), deterministic=True)
+    go_on = solve_search(inst, time_limit=LIMIT, dives=((2.0, 0.0001), (1.05, 0.0002)), deterministic=True)
+    assert go_on.params["continued_dive"] and not go_on.params["proved_by_dive"]
+    assert not plain.params["continued_dive"]
+    assert plain.status == go_on.status == "optimal" and plain.objective == go_on.objective
+
+
 def test_dives_find_the_optimum_of_random_20_seed_0():
     # heuristics 261; the plain search proved 232 after 605,472 expansions (docs/model.md §5.8)
     inst = FAMILIES["random"](n=20, seed=0)

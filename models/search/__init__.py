@@ -260,18 +260,24 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     limit_bytes = memory_limit * 2**20
     lps = 0
 
-    def best_first(ub: int, weight: int, max_expanded: Optional[int], deadline: Optional[float], node_lps: int):
-        """One best-first run from the root with incumbent ``ub``; returns its store, root
+    def best_first(ub: int, weight: int, max_expanded: Optional[int], deadline: Optional[float], node_lps: int,
+                   resume=None):
+        """One best-first run from the root with incumbent ``ub``, or on from ``resume`` (a
+        dive's store and root bound, its frontier re-keyed by g + h); returns its store, root
         bound and stop reason."""
         nonlocal lam_s, amin_s, msuf_s, lps
-        st = _Store(INITIAL_SIZE, H, C, INITIAL_SIZE, M)
         grown = {}  # seconds the last growth of each kind of array took
-        st.ctr[K.C_UB] = ub
-        st.ctr[K.C_GOAL] = -1
-        root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
-                             amin_s, msuf_s, tau_of, tighten, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent, st.adv,
-                             st.alive, st.F, st.R, *(getattr(st, k) for k in (*st.TABLE, *st.ARENA)), st.hkey, st.hidx,
-                             st.ctr)
+        if resume is not None:
+            st, root_h = resume
+            st.ctr[K.C_HEAP] = K.rekey(st.hkey, st.hidx, int(st.ctr[K.C_HEAP]), st.g, st.h, st.R, instance.n, st.alive)
+        else:
+            st = _Store(INITIAL_SIZE, H, C, INITIAL_SIZE, M)
+            st.ctr[K.C_UB] = ub
+            st.ctr[K.C_GOAL] = -1
+            root_h = K.init_root(ukey0, teff0, g0, cls.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, use_lag, lam_s,
+                                 amin_s, msuf_s, tau_of, tighten, st.ukey, st.teff, st.tt, st.g, st.h, st.sumf, st.parent,
+                                 st.adv, st.alive, st.F, st.R, *(getattr(st, k) for k in (*st.TABLE, *st.ARENA)), st.hkey,
+                                 st.hidx, st.ctr)
         stop = "optimal"
         while True:
             code = K.step(2000, instance.n, H, M, cls.s, cls.o, cls.a, cls.vol, cls.vorder, cls.radix, use_lag, lam_s,
@@ -333,6 +339,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
     found = [ub]
     dive_expanded = 0
     proven = None  # a dive whose frontier emptied has proven its incumbent optimal
+    resume = None
     for weight, part in dives:
         cap = max(1, int(part * dive_work))
         cut = None if deadline is None else min(deadline, time.perf_counter() + part * DIVE_SHARE * time_limit)
@@ -346,8 +353,12 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
             proven = dive
             break
     if proven is None:
-        left = None if work is None else max(1, work - dive_expanded)
-        st, root_h, stop = best_first(ub, 1000, left, deadline, node_lps)
+        # the exact run goes on from the last dive's store when that dive stopped on its budget
+        # (every state it dropped was dominated or had g + h >= an incumbent >= the present one)
+        resume = (dive[0], dive[1]) if dives and dive[2] in ("time-limit", "work-limit") else None
+        done = 0 if resume is None else int(dive[0].ctr[K.C_EXP])
+        left = None if work is None else done + max(1, work - dive_expanded)
+        st, root_h, stop = best_first(ub, 1000, left, deadline, node_lps, resume)
     else:
         st, root_h, stop = proven
     ctr = st.ctr
@@ -363,7 +374,7 @@ def solve_search(instance: Instance, time_limit: Optional[float] = 60.0, ub_sche
              "pruned_quick": int(ctr[K.C_QUICK]), "keys": int(ctr[K.C_TAB]), "scanned": int(ctr[K.C_SCAN]), "node_lps": lps,
              "root_h": int(root_h) + g0, "lp_value": lp_value, "classes": C,
              "incumbent_start": found[0], "dive_incumbents": found[1:], "dive_expanded": dive_expanded,
-             "proved_by_dive": proven is not None}
+             "proved_by_dive": proven is not None, "continued_dive": proven is None and resume is not None}
     termination = {"time-limit": Termination.TIME_LIMIT, "work-limit": Termination.WORK_LIMIT,
                    "memory-limit": Termination.MEMORY_LIMIT}.get(
         stop, Termination.CONVERGED)

@@ -46,12 +46,8 @@ def _push(hkey, hidx, size, key, idx):
 
 
 @njit(cache=True, inline="always")
-def _pop(hkey, hidx, size):
-    """Remove the top; return the new size (the top was read before the call)."""
-    size -= 1
-    hkey[0] = hkey[size]
-    hidx[0] = hidx[size]
-    j = 0
+def _sift_down(hkey, hidx, size, j):
+    """Move entry j down to its place in the heap of ``size`` entries."""
     while True:
         a = 2 * j + 1
         if a >= size:
@@ -64,7 +60,36 @@ def _pop(hkey, hidx, size):
         hkey[a], hkey[j] = hkey[j], hkey[a]
         hidx[a], hidx[j] = hidx[j], hidx[a]
         j = a
+
+
+@njit(cache=True, inline="always")
+def _pop(hkey, hidx, size):
+    """Remove the top; return the new size (the top was read before the call)."""
+    size -= 1
+    hkey[0] = hkey[size]
+    hidx[0] = hidx[size]
+    _sift_down(hkey, hidx, size, 0)
     return size
+
+
+@njit(cache=True)
+def rekey(hkey, hidx, size, g, h, R, ntot, alive):
+    """Key every live state on a dive's heap by g + h, as the exact run does, and restore the
+    heap order; returns the new size (the exact run continues from the last dive's store)."""
+    w = 0
+    for j in range(size):
+        i = hidx[j]
+        if alive[i] == 0:
+            continue
+        nU = 0
+        for c in range(R.shape[1]):
+            nU += R[i, c]
+        hkey[w] = (g[i] + h[i]) * TIE + TIE - 1 - (ntot - nU)
+        hidx[w] = i
+        w += 1
+    for j in range(w // 2 - 1, -1, -1):
+        _sift_down(hkey, hidx, w, j)
+    return w
 
 
 @njit(cache=True, inline="always")
