@@ -22,7 +22,6 @@ import argparse
 import math
 import os
 import platform
-import subprocess
 import time
 from importlib.metadata import version
 
@@ -93,19 +92,11 @@ def jaillet_row(seed: int, time_limit: float) -> dict:
             "lagrangian": {m: (lb.bound, lb.wall_time) for m, lb in lag.items()}}
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def report(rows: list, jrows: list, args, load: float, total: float) -> list:
     lines = ["# Lower bounds at scale: LMSYS-like instances, M = 16,492", "",
              f"Command: `python3 -m kvsched.experiments.bench_bounds --sizes {' '.join(map(str, args.sizes))} "
              f"--seeds {args.seeds} --time-limit {args.time_limit:g} --jaillet-seeds {args.jaillet_seeds}`; "
-             f"commit {_commit()}; python "
+             f"commit {paths.git_commit(short=True)}; python "
              f"{platform.python_version()}, numpy {version('numpy')}, scipy {version('scipy')}, numba "
              f"{version('numba')}, highspy {version('highspy')}; 2-core machine shared with other jobs (load average "
              f"{load:.1f} at the start); total {total:.0f} s. Instances `kvsched.workload.lmsys_like(n, M=16492, seed)`, "

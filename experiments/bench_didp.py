@@ -21,7 +21,6 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 from importlib.metadata import version
 
 from kvsched import Instance, paths
@@ -37,16 +36,6 @@ METHODS = {
     "didp-CAASDy": lambda inst, tl: solve_didp(inst, time_limit=tl, solver="CAASDy"),
     "didp-CABS": lambda inst, tl: solve_didp(inst, time_limit=tl, solver="CABS"),
 }
-
-
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.REPO_ROOT, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.REPO_ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return out.stdout.strip() + ("+dirty" if dirty else "")
-    except OSError:
-        return "unknown"
 
 
 def _load() -> str:
@@ -136,7 +125,7 @@ def main(argv=None):
     # compile / load the numba kernels and didppy once, outside the timings
     warm = FAMILIES["random"](n=6, seed=0)
     run_one(warm, methods, 5.0)
-    load0, t0, commit = _load(), datetime.datetime.now(datetime.timezone.utc), _commit()  # the code that runs
+    load0, t0, commit = _load(), datetime.datetime.now(datetime.timezone.utc), paths.git_commit(short=True)  # the code that runs
     vers = ", ".join(f"{p} {version(p)}" for p in ("didppy", "numba", "numpy", "highspy"))
     cmd = ("python -m kvsched.experiments.bench_didp --sizes " + " ".join(map(str, args.sizes))
            + f" --seeds {args.seeds} --jaillet-sizes " + " ".join(map(str, args.jaillet_sizes))

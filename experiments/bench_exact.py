@@ -21,7 +21,6 @@ import datetime
 import os
 import platform
 import statistics
-import subprocess
 import time
 from importlib.metadata import version
 
@@ -148,14 +147,6 @@ def targets(rows, limits):
     return lines
 
 
-def _commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=os.path.dirname(__file__)).stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
-
-
 def write(rows, args, limits, started, load0, out):
     keys = sorted({k for r in rows for k in r})
     with open(out.replace(".md", ".csv"), "w", newline="") as fh:
@@ -244,7 +235,7 @@ def main(argv=None):
 
     args.argv = [a for a in (sys.argv[1:] if argv is None else argv) if a != "--resume"]
     args.t0 = time.perf_counter()
-    args.commit = _commit()  # the code this run started with (later commits do not change the header)
+    args.commit = paths.git_commit(short=True)  # the code this run started with (later commits do not change the header)
     limits = {"search": args.search_time_limit, "cpsat": args.time_limit, "milp": args.time_limit,
               "threads": args.threads, "search_memory": args.search_memory_limit, "rate": args.rate}
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")

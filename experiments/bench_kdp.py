@@ -44,7 +44,6 @@ import math
 import os
 import platform
 import statistics
-import subprocess
 import time
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -257,16 +256,6 @@ def kdp_bound(instance: Instance, K: int, lam_rows: np.ndarray, rows: np.ndarray
 
 # ------------------------------------------------------------------ the benchmark
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.REPO_ROOT, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.REPO_ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return out.stdout.strip() + ("+dirty" if dirty else "")
-    except OSError:
-        return "unknown"
-
-
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -360,7 +349,7 @@ def main(argv=None):
     Ks = sorted(set(args.K))
     warm = FAMILIES["jaillet"](n=6, seed=0, model=1)  # numba kernels of lagrangian.py, outside the timings
     one_seed(warm, [2], 5.0)
-    load0, start, commit = _load(), datetime.datetime.now(datetime.timezone.utc), _commit()
+    load0, start, commit = _load(), datetime.datetime.now(datetime.timezone.utc), paths.git_commit(short=True)
     vers = ", ".join(f"{p} {version(p)}" for p in ("numpy", "scipy", "numba", "highspy"))
     cmd = (f"python3 -m kvsched.experiments.bench_kdp --seeds {args.seeds} --K " + " ".join(map(str, Ks))
            + f" --time-limit {args.time_limit:g}" + (f" --n {args.n}" if args.n else "") + f" --out {args.out}")

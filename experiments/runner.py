@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import os
 import platform
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,7 +30,6 @@ from typing import Optional
 from tqdm import tqdm
 
 from kvsched import paths
-from kvsched.paths import REPO_ROOT
 from kvsched.result import Result, gap, objective_of
 from kvsched.schedule import Schedule
 from kvsched.validator import validate
@@ -175,7 +172,7 @@ def run_experiment(experiment: Experiment, quick: bool = False, executor=None,
     this process. On Ctrl-C the finished results are already cached; the executor is closed
     and ``KeyboardInterrupt`` propagates."""
     t0 = time.perf_counter()
-    code = _git_commit()  # the code that computes, recorded before anything can change it
+    code = paths.git_commit()  # the code that computes, recorded before anything can change it
     executor = executor or SerialExecutor()
     store = ResultStore(cache_path(experiment, results_dir))
     tasks = plan(experiment, quick)
@@ -272,19 +269,3 @@ def _meta(experiment: Experiment, quick: bool, summary: RunSummary, command: Opt
         "tasks": summary.tasks, "cached": summary.cached, "computed": summary.computed,
         "errors": len(summary.errors), "wall_time": round(summary.wall_time, 3),
     }
-
-
-def _git_commit() -> Optional[str]:
-    """HEAD, with "+dirty" when tracked files outside ``results/`` have uncommitted changes."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                              timeout=10, env=env).stdout.strip()
-        # results/ is what runs write; only changes to the code make a run "dirty"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
-                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, env=env).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if not head:
-        return None
-    return head + ("+dirty" if dirty else "")

@@ -15,12 +15,30 @@ when they are absent.
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Optional
 
 #: the source checkout this package was loaded from (a git repository for an editable install)
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def git_commit(short: bool = False) -> Optional[str]:
+    """The commit of :data:`REPO_ROOT` (abbreviated with ``short``), with "+dirty" when tracked
+    files outside ``results/`` have uncommitted changes; None outside a git checkout."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        head = subprocess.run(["git", "rev-parse", *(["--short"] if short else []), "HEAD"], cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=10, env=env).stdout.strip()
+        # results/ is what runs write; only changes to the code make a run "dirty"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, env=env).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if not head:
+        return None
+    return head + ("+dirty" if dirty else "")
 RESULTS_ENV = "KVSCHED_RESULTS"
 
 
