@@ -318,3 +318,22 @@ def test_no_array_doubling_starts_too_close_to_the_deadline(monkeypatch):
     began = time.perf_counter() - res.wall_time  # the search's own clock started here
     assert res.status == "time-limit" and res.bound <= res.objective and len(starts) >= 2
     assert all(s + search.GROW_MARGIN * pause <= began + limit for s in starts[1:]), [s - began for s in starts]
+
+
+@pytest.mark.parametrize("family, n, seed", [("random", 12, 0), ("random", 14, 2), ("jaillet", 9, 1), ("tiny", 6, 3)])
+def test_bounds_along_an_optimal_path_never_exceed_its_cost_to_go(family, n, seed):
+    """On a proven optimal schedule the cost still to come from each of its states is optimal,
+    so every bound of the search is at most it; the three bounds are nested; the root's is the
+    search's root bound; with one request left the bound is exact (it starts at its earliest fit)."""
+    from kvsched.models.search.path import path_bounds
+
+    kw = {"n": n, "model": 1} if family == "jaillet" else {"n": n}
+    inst = FAMILIES[family](seed=seed, **kw)
+    res = solve_search(inst, time_limit=LIMIT)
+    assert res.status == "optimal"
+    rows = path_bounds(inst, res.schedule)
+    assert rows[0]["cost_to_go"] == res.objective and rows[0]["tightened"] == res.params["root_h"]
+    for row in rows:
+        assert row["order_stats"] <= row["lagrangian"] <= row["tightened"] <= row["cost_to_go"], row
+        if row["waiting"] == 1:
+            assert row["tightened"] == row["cost_to_go"], row
