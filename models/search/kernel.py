@@ -296,26 +296,21 @@ def rehash(tab_key, tab_teff, tab_off, tab_len, tab_srt, tab_cap, tab_last, new_
 
 
 @njit(cache=True)
-def _copy(d_sf, d_g, d_idx, d_F, w, s_sf, s_g, s_idx, s_F, q):
-    """Record q of arrays s_* to record w of arrays d_* (outside the hot loop: a call taking
-    arrays costs reference counts)."""
-    d_sf[w] = s_sf[q]
-    d_g[w] = s_g[q]
-    d_idx[w] = s_idx[q]
-    d_F[w] = s_F[q]
-
-
-@njit(cache=True)
 def compact(tab_off, tab_len, tab_cap, a_sf, a_g, a_idx, a_F, n_sf, n_g, n_idx, n_F, ctr):
     """Copy every block into the new arena ``n_*``, in table order and without the holes that
     moved blocks left behind."""
     top = 0
+    H = a_F.shape[1]
     for j in range(tab_off.shape[0]):
         if tab_off[j] < 0:
             continue
         off = tab_off[j]
         for q in range(tab_len[j]):
-            _copy(n_sf, n_g, n_idx, n_F, top + q, a_sf, a_g, a_idx, a_F, off + q)
+            n_sf[top + q] = a_sf[off + q]
+            n_g[top + q] = a_g[off + q]
+            n_idx[top + q] = a_idx[off + q]
+            for r in range(H):
+                n_F[top + q, r] = a_F[off + q, r]
         tab_off[j] = top
         top += tab_cap[j]
     ctr[C_ATOP] = top
@@ -324,7 +319,9 @@ def compact(tab_off, tab_len, tab_cap, a_sf, a_g, a_idx, a_F, n_sf, n_g, n_idx, 
 @njit(cache=True)
 def merge_tail(a_sf, a_g, a_idx, a_F, off, S, T):
     """Sort the block's unsorted tail ``[off + S, off + S + T)`` by sum F and merge it into the
-    sorted prefix ``[off, off + S)``, from the back."""
+    sorted prefix ``[off, off + S)``, from the back. Records are copied field by field: a
+    row slice or a helper taking arrays would cost reference counts per record."""
+    H = a_F.shape[1]
     t_sf = a_sf[off + S:off + S + T].copy()
     t_g = a_g[off + S:off + S + T].copy()
     t_idx = a_idx[off + S:off + S + T].copy()
@@ -336,10 +333,20 @@ def merge_tail(a_sf, a_g, a_idx, a_F, off, S, T):
         if k < 0:
             break
         if i >= 0 and a_sf[off + i] > t_sf[order[k]]:
-            _copy(a_sf, a_g, a_idx, a_F, w, a_sf, a_g, a_idx, a_F, off + i)
+            p = off + i
+            a_sf[w] = a_sf[p]
+            a_g[w] = a_g[p]
+            a_idx[w] = a_idx[p]
+            for r in range(H):
+                a_F[w, r] = a_F[p, r]
             i -= 1
         else:
-            _copy(a_sf, a_g, a_idx, a_F, w, t_sf, t_g, t_idx, t_F, order[k])
+            p = order[k]
+            a_sf[w] = t_sf[p]
+            a_g[w] = t_g[p]
+            a_idx[w] = t_idx[p]
+            for r in range(H):
+                a_F[w, r] = t_F[p, r]
             k -= 1
 
 
