@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from kvsched import Instance, models, validate
 from kvsched.generators import FAMILIES, known_optimum
 from kvsched.result import ceil_bound
+from kvsched.schedule import Schedule
 
 LIMIT = 60.0
 
@@ -337,3 +338,12 @@ def test_bounds_along_an_optimal_path_never_exceed_its_cost_to_go(family, n, see
         assert row["order_stats"] <= row["lagrangian"] <= row["tightened"] <= row["cost_to_go"], row
         if row["waiting"] == 1:
             assert row["tightened"] == row["cost_to_go"], row
+
+
+def test_bounds_along_a_path_reject_an_infeasible_schedule():
+    from kvsched.models.search.path import path_bounds
+
+    inst = FAMILIES["random"](n=8, seed=0)
+    crowded = Schedule.from_starts(inst, [0] * inst.n)  # every request at once overflows M = 40
+    with pytest.raises(ValueError, match="field 'schedule'.*memory violation: round 1 holds"):
+        path_bounds(inst, crowded)

@@ -14,17 +14,22 @@ import numpy as np
 
 from kvsched.instance import Instance
 from kvsched.schedule import Schedule
+from kvsched.validator import validate
 
 
 def path_bounds(instance: Instance, schedule: Schedule, lp_time_limit: float = 20.0) -> list[dict]:
     """One row per round t = 0..(last start) with keys t, waiting, cost_to_go, order_stats,
-    lagrangian and tightened (all arrivals at 0: the state is then (U, f), as in the search)."""
+    lagrangian and tightened (all arrivals at 0: the state is then (U, f), as in the search).
+    The schedule is validated first; an infeasible one is a ValueError naming the violation."""
     from . import _Classes, _lagrange_tables
     from . import kernel as K
     from .duals import root_duals
 
     if any(instance.arrivals):
         raise ValueError("field 'arrivals': path_bounds takes instances with all arrivals at 0")
+    report = validate(instance, schedule)  # the profile below is read off the schedule's starts
+    if not report.feasible:
+        raise ValueError(f"field 'schedule': not a feasible schedule of this instance: {report.message}")
     cls = _Classes(instance)
     H, C, M, n = int(cls.o.max()), len(cls.s), instance.M, instance.n
     T = int(max(schedule.completions)) + 2 * H
