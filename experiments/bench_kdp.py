@@ -57,6 +57,7 @@ from kvsched.heuristics import warm_start
 from kvsched.instance import Instance
 from kvsched.models.lagrangian import SAFETY, horizon_of, lagrangian_bound, relaxation, value
 from kvsched.models.timeindexed import optimality_windows
+from kvsched.validator import validate
 
 #: lift (points of the proven gap) and number of seeds out of 10 the bet must reach
 LIFT_POINTS, LIFT_SEEDS = 3.0, 7
@@ -269,7 +270,11 @@ def one_seed(inst: Instance, Ks: list, time_limit: float) -> dict:
     """Best schedule, Lagrangian at the LP duals and ``L_K`` per K for one instance; the LP
     and every DP share ``time_limit`` (each DP gets what is left, split over the Ks left)."""
     t0 = time.perf_counter()
-    sched, best, name = warm_start(inst)
+    sched, _, name = warm_start(inst)
+    report = validate(inst, sched)  # the reported best is the validator's objective, not the heuristic's
+    if not report.feasible:
+        raise RuntimeError(f"warm start {name} is infeasible: {report.message}")
+    best = report.objective
     windows = optimality_windows(inst, best)
     H = horizon_of(sched)
     lb = lagrangian_bound(inst, windows, H, method="lp", time_limit=time_limit)

@@ -10,6 +10,7 @@ from kvsched.generators import FAMILIES
 from kvsched.heuristics import warm_start
 from kvsched.models.lagrangian import horizon_of, lagrangian_bound, relaxation
 from kvsched.models.timeindexed import optimality_windows
+from kvsched.schedule import Schedule
 
 
 def _setup(inst):
@@ -114,3 +115,11 @@ def test_verdict_counts():
     assert kept and counts == {2: 0, 4: 7} and "within 10 minutes" in text
     kept, counts, text = bench_kdp.verdict([row(3.0)] * 6 + [row(2.9)] * 4, [2, 4], 60)
     assert not kept and counts[4] == 6 and "within 60 s per seed (not 10 minutes)" in text
+
+
+def test_an_infeasible_best_schedule_is_refused(monkeypatch):
+    inst = FAMILIES["random"](n=8, seed=0)
+    crowded = Schedule.from_starts(inst, [0] * inst.n)  # all eight at once overflow M = 40
+    monkeypatch.setattr(bench_kdp, "warm_start", lambda instance: (crowded, 1, "fcfs"))
+    with pytest.raises(RuntimeError, match="warm start fcfs is infeasible: memory violation"):
+        bench_kdp.one_seed(inst, [2], 5.0)
