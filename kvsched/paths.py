@@ -39,6 +39,8 @@ def git_commit(short: bool = False) -> Optional[str]:
     if not head:
         return None
     return head + ("+dirty" if dirty else "")
+
+
 RESULTS_ENV = "KVSCHED_RESULTS"
 
 
